@@ -1,0 +1,210 @@
+// swift-tools-version:6.2
+// connsync: a declarative, git-driven reconciler for database connections held by SaaS vendors.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "connsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "connsync", targets: ["connsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: executable
+        .executableTarget(
+            name: "connsync",
+            dependencies: ["ConnSyncCLI"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: libraries, lowest layer first
+        .target(
+            name: "ConnSyncModel",
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(
+            name: "ConnSyncGit",
+            dependencies: ["CLibGit2"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncConfig",
+            dependencies: [
+                "ConnSyncModel",
+                "ConnSyncGit",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncPlan",
+            dependencies: [
+                "ConnSyncModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncProviders",
+            dependencies: [
+                "ConnSyncModel",
+                "ConnSyncPlan",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncState",
+            dependencies: [
+                "ConnSyncModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncEmulator",
+            dependencies: [
+                "ConnSyncModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncEngine",
+            dependencies: [
+                "ConnSyncModel",
+                "ConnSyncConfig",
+                "ConnSyncGit",
+                "ConnSyncPlan",
+                "ConnSyncProviders",
+                "ConnSyncState",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConnSyncCLI",
+            dependencies: [
+                "ConnSyncModel",
+                "ConnSyncConfig",
+                "ConnSyncGit",
+                "ConnSyncPlan",
+                "ConnSyncProviders",
+                "ConnSyncState",
+                "ConnSyncEngine",
+                "ConnSyncEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Helpers shared by the test targets: temp dirs, process runner, emulator launcher, git fixtures.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ConnSyncModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .testTarget(name: "ConnSyncModelTests", dependencies: ["ConnSyncModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConnSyncConfigTests",
+            dependencies: ["ConnSyncConfig", "ConnSyncModel", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnSyncGitTests",
+            dependencies: [
+                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnSyncPlanTests",
+            dependencies: ["ConnSyncPlan", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnSyncProvidersTests",
+            dependencies: ["ConnSyncProviders", "ConnSyncPlan", "ConnSyncModel", "ConnSyncEmulator", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ConnSyncStateTests", dependencies: ["ConnSyncState", "ConnSyncModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConnSyncEmulatorTests",
+            dependencies: [
+                "ConnSyncEmulator", "ConnSyncModel", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnSyncEngineTests",
+            dependencies: ["ConnSyncEngine", "ConnSyncEmulator", "ConnSyncConfig", "ConnSyncPlan", "ConnSyncModel", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnSyncCLITests",
+            dependencies: ["ConnSyncCLI", "ConnSyncPlan", "ConnSyncProviders", "ConnSyncModel", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TestSupport", "ConnSyncModel", "ConnSyncProviders", "ConnSyncConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
