@@ -1,0 +1,54 @@
+import Foundation
+
+/// Durations as users write them in flags: `500ms`, `30s`, `2m`, `1h`, `1m30s`; a bare number is seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        var total: Duration = .zero
+        var number = ""
+        var unit = ""
+        var parsedAny = false
+        func flush() -> Bool {
+            guard let value = Double(number), value >= 0 else { return false }
+            let factor: Double
+            switch unit {
+            case "ms": factor = 0.001
+            case "s": factor = 1
+            case "m": factor = 60
+            case "h": factor = 3600
+            default: return false
+            }
+            total += .milliseconds(Int64((value * factor * 1000).rounded()))
+            number = ""
+            unit = ""
+            parsedAny = true
+            return true
+        }
+        for character in trimmed {
+            if character.isNumber || character == "." {
+                if !unit.isEmpty { guard flush() else { return nil } }
+                number.append(character)
+            } else if character.isLetter {
+                guard !number.isEmpty else { return nil }
+                unit.append(character)
+            } else {
+                return nil
+            }
+        }
+        guard flush(), parsedAny else { return nil }
+        return total
+    }
+
+    /// `1.5 s`, `250 ms`, `2 min`.
+    public static func format(_ duration: Duration) -> String {
+        let components = duration.components
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        if seconds < 120 {
+            return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\((seconds * 10).rounded() / 10) s"
+        }
+        return "\((seconds / 6).rounded() / 10) min"
+    }
+}

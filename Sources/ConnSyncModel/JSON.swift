@@ -1,0 +1,377 @@
+import Foundation
+
+/// How ``Value`` serialization treats `.secret` leaves.
+public enum SecretRendering: Sendable {
+    /// Write `"(sensitive)"`: for every view, log and file.
+    case mask
+    /// Write the resolved value: only for the body of a vendor request.
+    case reveal
+    /// Write what the closure returns for the secret at that path (e.g. a keyed hash).
+    case replace(@Sendable (FieldPath, Secret) -> String)
+}
+
+public enum JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unresolvedSecret(FieldPath)
+    case syntax(offset: Int, message: String)
+    case nonFiniteNumber
+
+    public var description: String {
+        switch self {
+        case .unresolvedSecret(let path): return "secret at \(path) is not resolved; it cannot be sent"
+        case .syntax(let offset, let message): return "invalid JSON at byte \(offset): \(message)"
+        case .nonFiniteNumber: return "a number is not finite and cannot be written as JSON"
+        }
+    }
+}
+
+// MARK: - writing
+
+extension Value {
+    /// Serialized JSON, keys sorted (stable for hashing, comparing and showing).
+    /// With `.mask`, never throws.
+    public func jsonData(secrets: SecretRendering = .mask, pretty: Bool = false) throws -> Data {
+        var writer = JSONWriter(secrets: secrets, pretty: pretty)
+        try writer.write(self, depth: 0)
+        return Data(writer.bytes)
+    }
+
+    /// Compact (or pretty) JSON text with secrets masked.
+    public func jsonString(pretty: Bool = false) -> String {
+        jsonString(secrets: .mask, pretty: pretty)
+    }
+
+    /// JSON text with secrets written as `secrets` says (never `.reveal` for anything shown).
+    public func jsonString(secrets: SecretRendering, pretty: Bool = false) -> String {
+        var writer = JSONWriter(secrets: secrets, pretty: pretty)
+        // Masking and replacing cannot fail; a non-finite number is written as null.
+        if (try? writer.write(self, depth: 0)) == nil { return "null" }
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
+
+private struct JSONWriter {
+    let secrets: SecretRendering
+    let pretty: Bool
+    var bytes: [UInt8] = []
+    /// The path of the value being written, as a stack (a FieldPath is built only for secrets).
+    var path: [FieldPath.Component] = []
+
+    init(secrets: SecretRendering, pretty: Bool) {
+        self.secrets = secrets
+        self.pretty = pretty
+        bytes.reserveCapacity(256)
+    }
+
+    mutating func write(_ value: Value, depth: Int) throws {
+        switch value {
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .int(let number): append(String(number))
+        case .double(let number):
+            guard number.isFinite else { throw JSONError.nonFiniteNumber }
+            if number.rounded() == number && abs(number) < 1e15 {
+                append(String(Int(number)))
+            } else {
+                append("\(number)")
+            }
+        case .string(let text): writeString(text)
+        case .secret(let secret):
+            switch secrets {
+            case .mask: writeString(Sensitive<String>.mask)
+            case .reveal:
+                guard let revealed = secret.value?.revealed() else { throw JSONError.unresolvedSecret(FieldPath(path)) }
+                writeString(revealed)
+            case .replace(let render):
+                writeString(render(FieldPath(path), secret))
+            }
+        case .array(let items):
+            if items.isEmpty { append("[]"); return }
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                path.append(.index(index))
+                try write(item, depth: depth + 1)
+                path.removeLast()
+            }
+            newline(depth)
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            if fields.isEmpty { append("{}"); return }
+            bytes.append(UInt8(ascii: "{"))
+            for (index, element) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                writeString(element.key)
+                bytes.append(UInt8(ascii: ":"))
+                if pretty { bytes.append(UInt8(ascii: " ")) }
+                path.append(.key(element.key))
+                try write(element.value, depth: depth + 1)
+                path.removeLast()
+            }
+            newline(depth)
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func newline(_ depth: Int) {
+        guard pretty else { return }
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+    }
+
+    mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func writeString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        // Fast path: most strings need no escaping.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            case 0x00..<0x20:
+                let hex = String(byte, radix: 16)
+                append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - reading
+
+extension Value {
+    /// Parses JSON (RFC 8259). Integers that fit `Int` become `.int`, other numbers `.double`.
+    public init(json data: Data) throws {
+        var parser = JSONParser(bytes: [UInt8](data))
+        self = try parser.parseDocument()
+    }
+
+    public init(json text: String) throws {
+        var parser = JSONParser(bytes: Array(text.utf8))
+        self = try parser.parseDocument()
+    }
+}
+
+private struct JSONParser {
+    let bytes: [UInt8]
+    var offset = 0
+    var depth = 0
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func parseDocument() throws -> Value {
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        guard offset == bytes.count else { throw error("unexpected data after the value") }
+        return value
+    }
+
+    func error(_ message: String) -> JSONError {
+        .syntax(offset: offset, message: message)
+    }
+
+    mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue() throws -> Value {
+        guard offset < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[offset] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func expect(_ word: StaticString) throws {
+        let count = word.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { throw error("unexpected end of input") }
+        for index in 0..<count where bytes[offset + index] != word.utf8Start[index] {
+            throw error("invalid literal")
+        }
+        offset += count
+    }
+
+    mutating func enter() throws {
+        depth += 1
+        if depth > 512 { throw error("nesting too deep") }
+    }
+
+    mutating func parseObject() throws -> Value {
+        try enter()
+        defer { depth -= 1 }
+        offset += 1
+        var fields: [String: Value] = [:]
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
+            offset += 1
+            return .object(fields)
+        }
+        while true {
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            offset += 1
+            skipWhitespace()
+            fields[key] = try parseValue()
+            skipWhitespace()
+            guard offset < bytes.count else { throw error("unexpected end of input") }
+            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+            if bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object(fields) }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    mutating func parseArray() throws -> Value {
+        try enter()
+        defer { depth -= 1 }
+        offset += 1
+        var items: [Value] = []
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
+            offset += 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard offset < bytes.count else { throw error("unexpected end of input") }
+            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+            if bytes[offset] == UInt8(ascii: "]") { offset += 1; return .array(items) }
+            throw error("expected ',' or ']'")
+        }
+    }
+
+    mutating func parseString() throws -> String {
+        offset += 1
+        let start = offset
+        // Fast path: no escapes.
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+                offset += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character in string") }
+            offset += 1
+        }
+        var buffer = Array(bytes[start..<offset])
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            switch byte {
+            case UInt8(ascii: "\""):
+                offset += 1
+                return String(decoding: buffer, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                offset += 1
+                guard offset < bytes.count else { throw error("unexpected end of input") }
+                let escape = bytes[offset]
+                offset += 1
+                switch escape {
+                case UInt8(ascii: "\""): buffer.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): buffer.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "/"): buffer.append(UInt8(ascii: "/"))
+                case UInt8(ascii: "b"): buffer.append(0x08)
+                case UInt8(ascii: "f"): buffer.append(0x0C)
+                case UInt8(ascii: "n"): buffer.append(0x0A)
+                case UInt8(ascii: "r"): buffer.append(0x0D)
+                case UInt8(ascii: "t"): buffer.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try parseHex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                            throw error("unpaired surrogate")
+                        }
+                        offset += 2
+                        let low = try parseHex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid unicode escape") }
+                    buffer.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: throw error("invalid escape")
+                }
+            default:
+                if byte < 0x20 { throw error("control character in string") }
+                buffer.append(byte)
+                offset += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func parseHex4() throws -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw error("unexpected end of input") }
+        var result: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[offset]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit")
+            }
+            result = result * 16 + digit
+            offset += 1
+        }
+        return result
+    }
+
+    mutating func parseNumber() throws -> Value {
+        let start = offset
+        var isInteger = true
+        if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): offset += 1
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"):
+                isInteger = false
+                offset += 1
+            default:
+                return try makeNumber(start: start, isInteger: isInteger)
+            }
+        }
+        return try makeNumber(start: start, isInteger: isInteger)
+    }
+
+    func makeNumber(start: Int, isInteger: Bool) throws -> Value {
+        let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+        if isInteger, let number = Int(text) { return .int(number) }
+        guard let number = Double(text), number.isFinite else { throw JSONError.syntax(offset: start, message: "invalid number") }
+        return .double(number)
+    }
+}
