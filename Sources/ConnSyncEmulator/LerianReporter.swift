@@ -1,0 +1,253 @@
+import ConnSyncModel
+import Foundation
+
+/// lerian-reporter's connection management API (contracts.md + lerian-reporter.update.md).
+enum LerianReporter {
+    static let types: Set<String> = ["ORACLE", "SQL_SERVER", "POSTGRESQL", "MONGODB", "MYSQL"]
+    static let sslModes: Set<String> = ["disable", "require", "verify-ca", "verify-full"]
+    static let fields: Set<String> = [
+        "configName", "type", "host", "port", "databaseName", "userName", "password", "schema", "ssl", "metadata",
+    ]
+    static let required = ["configName", "type", "host", "port", "databaseName", "userName", "password"]
+
+    static func error(_ status: Int, _ code: String, _ title: String, _ message: String) -> EmulatorResponse {
+        .json(status, ["code": .string(code), "title": .string(title), "message": .string(message)])
+    }
+
+    static let notFound = error(
+        404, "FET-1001", "Entity Not Found",
+        "It was not possible to find the connection entity during the requested flow. Please review the data provided in the request.")
+    static let conflict = error(
+        409, "FET-1002", "Conflict",
+        "An entity of type connection with the same unique attributes already exists. Please use different values to avoid conflicts and review the data provided in the request.")
+    static let jobInProgress = error(
+        409, "FET-1021", "Job In Progress", "The operation cannot be completed because there are active jobs for this connection.")
+    static let invalidID = error(
+        400, "FET-0404", "Invalid Path Parameter",
+        "Path parameters is in an incorrect format. Please check the following parameter 'id' and ensure they meet the required format before trying again.")
+    static let unauthorized = error(401, "FET-0401", "Unauthorized", "A valid Bearer token is required in the Authorization header.")
+
+    /// 32 hex digits, optionally in the 8-4-4-4-12 dashed form.
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let hex = bytes.filter { $0 != UInt8(ascii: "-") }
+        guard hex.count == 32, hex.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return false }
+        guard bytes.count == 36 else { return bytes.count == 32 }
+        return [8, 13, 18, 23].allSatisfy { bytes[$0] == UInt8(ascii: "-") }
+    }
+
+    /// As the API returns it: write-only fields removed.
+    static func view(_ object: Value) -> Value {
+        var view = object
+        view["password"] = nil
+        view["deletedAt"] = nil
+        if case .object(var ssl)? = view["ssl"] {
+            ssl["ca"] = nil
+            ssl["cert"] = nil
+            ssl["key"] = nil
+            view["ssl"] = .object(ssl)
+        }
+        return view
+    }
+
+    /// Validates the fields present in `body`; nil when valid.
+    static func invalid(_ body: [String: Value], creating: Bool) -> EmulatorResponse? {
+        let unknown = body.keys.filter { !fields.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            return error(
+                400, "FET-0400", "Unexpected Fields in the Request",
+                "The request body contains more fields than expected. Please send only the allowed fields as per the documentation. The unexpected fields are listed in the fields object: \(unknown.joined(separator: ", "))."
+            )
+        }
+        if creating {
+            let missing = required.filter { body[$0] == nil || body[$0]?.isNull == true }
+            if !missing.isEmpty {
+                return error(
+                    400, "FET-0402", "Missing Fields in Request",
+                    "Your request is missing one or more required fields: \(missing.joined(separator: ", ")). Please refer to the documentation to ensure all necessary fields are included in your request."
+                )
+            }
+        }
+        if let name = body["configName"] {
+            guard let text = name.stringValue, (3...100).contains(text.count) else {
+                return error(400, "FET-0401", "Invalid Field", "configName must be a string of 3 to 100 characters.")
+            }
+        }
+        if let type = body["type"], !(type.stringValue.map(types.contains) ?? false) {
+            return error(400, "FET-0401", "Invalid Field", "type must be one of ORACLE, SQL_SERVER, POSTGRESQL, MONGODB, MYSQL.")
+        }
+        if let port = body["port"] {
+            guard case .int(let number) = port, (1...65535).contains(number) else {
+                return error(400, "FET-0401", "Invalid Field", "port must be an integer from 1 to 65535.")
+            }
+        }
+        for field in ["host", "databaseName", "userName", "password", "schema"] {
+            if let value = body[field], value.stringValue == nil {
+                return error(400, "FET-0401", "Invalid Field", "\(field) must be a string.")
+            }
+        }
+        if let ssl = body["ssl"] {
+            guard case .object(let settings) = ssl else {
+                return error(400, "FET-0401", "Invalid Field", "ssl must be an object.")
+            }
+            guard let mode = settings["mode"]?.stringValue else {
+                return error(400, "FET-0402", "Missing Fields in Request", "ssl.mode is required when ssl is given.")
+            }
+            guard sslModes.contains(mode) else {
+                return error(400, "FET-0401", "Invalid Field", "ssl.mode must be one of disable, require, verify-ca, verify-full.")
+            }
+            if creating, settings["ca"]?.stringValue == nil {
+                return error(400, "FET-0402", "Missing Fields in Request", "ssl.ca is required when ssl is given.")
+            }
+        }
+        if let metadata = body["metadata"] {
+            guard case .object(let map) = metadata else {
+                return error(400, "FET-0410", "Invalid Metadata Nesting", "The metadata object cannot contain nested values.")
+            }
+            for (key, value) in map {
+                guard let text = value.stringValue else {
+                    return error(
+                        400, "FET-0410", "Invalid Metadata Nesting",
+                        "The metadata object cannot contain nested values. Please ensure that the value is not nested and try again.")
+                }
+                if key.count > 100 {
+                    return error(
+                        400, "FET-0412", "Metadata Key Length Exceeded",
+                        "The metadata key exceeds the maximum allowed length of 100 characters. Please use a shorter key.")
+                }
+                if text.count > 2000 {
+                    return error(
+                        400, "FET-0411", "Metadata Value Length Exceeded",
+                        "The metadata value exceeds the maximum allowed length of 2000 characters. Please use a shorter value.")
+                }
+            }
+        }
+        return nil
+    }
+}
+
+extension EmulatorState {
+    func handleLerian(_ request: EmulatorRequest) -> EmulatorResponse {
+        let parts = request.segments
+        guard parts.count >= 3, parts[0] == "v1", parts[1] == "management", parts[2] == "connections" else {
+            return LerianReporter.error(404, "FET-0005", "Not Found", "The requested resource does not exist.")
+        }
+        let tenant = request.headers["x-tenant-id"] ?? ""
+        if parts.count == 3 {
+            switch request.method {
+            case "GET": return lerianList(tenant: tenant, request: request)
+            case "POST": return lerianCreate(tenant: tenant, request: request)
+            default: return LerianReporter.error(405, "FET-0005", "Method Not Allowed", "The method is not allowed on this path.")
+            }
+        }
+        let id = parts[3]
+        guard LerianReporter.isUUID(id) else { return LerianReporter.invalidID }
+        guard var store = lerian[tenant], let stored = store[id], stored["deletedAt"] == nil else { return LerianReporter.notFound }
+        if parts.count == 5, parts[4] == "test", request.method == "POST" {
+            let down = stored["host"]?.stringValue?.contains("unreachable") ?? false
+            return .json(
+                200,
+                [
+                    "status": .string(down ? "failure" : "success"),
+                    "message": .string(down ? "Could not connect to the database" : "Connection successful"), "latencyMs": 12,
+                ])
+        }
+        guard parts.count == 4 else { return LerianReporter.notFound }
+        switch request.method {
+        case "GET":
+            return .json(200, LerianReporter.view(stored))
+        case "PATCH":
+            return lerianUpdate(tenant: tenant, id: id, stored: stored, request: request)
+        case "DELETE":
+            if consumeJob(id) { return LerianReporter.jobInProgress }
+            var deleted = stored
+            deleted["deletedAt"] = .string(Timestamps.now())
+            store.put(id, deleted)
+            lerian[tenant] = store
+            if let name = stored["configName"]?.stringValue { lerianByName[tenant]?[name] = nil }
+            persist()
+            return .empty(204)
+        default:
+            return LerianReporter.error(405, "FET-0005", "Method Not Allowed", "The method is not allowed on this path.")
+        }
+    }
+
+    private func lerianList(tenant: String, request: EmulatorRequest) -> EmulatorResponse {
+        guard let page = Int(request.query["page"] ?? "1"), page >= 1 else {
+            return LerianReporter.error(400, "FET-0405", "Invalid Pagination Parameter", "page must be a positive integer.")
+        }
+        guard let limit = Int(request.query["limit"] ?? "10"), limit >= 1 else {
+            return LerianReporter.error(400, "FET-0406", "Pagination Limit Exceeded", "limit must be an integer from 1 to 100.")
+        }
+        guard limit <= 100 else {
+            return LerianReporter.error(
+                400, "FET-0406", "Pagination Limit Exceeded", "The pagination limit exceeds the maximum allowed of 100 items per page.")
+        }
+        let order = request.query["sortOrder"] ?? "asc"
+        guard order == "asc" || order == "desc" else {
+            return LerianReporter.error(400, "FET-0407", "Invalid Sort Order", "sortOrder must be asc or desc.")
+        }
+        var store = lerian[tenant] ?? OrderedStore()
+        var live = store.orderedValues().filter { $0["deletedAt"] == nil }
+        lerian[tenant] = store
+        if order == "desc" { live.reverse() }
+        let start = min((page - 1) * limit, live.count)
+        let end = min(start + limit, live.count)
+        return .json(
+            200,
+            [
+                "items": .array(live[start..<end].map(LerianReporter.view)), "page": .int(page), "limit": .int(limit),
+                "total": .int(live.count),
+            ])
+    }
+
+    private func lerianCreate(tenant: String, request: EmulatorRequest) -> EmulatorResponse {
+        guard let product = request.headers["x-product-name"], !product.isEmpty else {
+            return LerianReporter.error(
+                400, "FET-0402", "Missing Fields in Request", "The X-Product-Name header is required to create a connection.")
+        }
+        guard product.count <= 100, product.range(of: "^[a-zA-Z0-9_-]+$", options: .regularExpression) != nil else {
+            return LerianReporter.error(
+                400, "FET-0401", "Invalid Field", "X-Product-Name must match ^[a-zA-Z0-9_-]+$ and be at most 100 characters.")
+        }
+        guard let body = request.json?.objectValue else {
+            return LerianReporter.error(400, "FET-0001", "Bad Request", "The request body is not valid JSON.")
+        }
+        if let problem = LerianReporter.invalid(body, creating: true) { return problem }
+        let name = body["configName"]!.stringValue!
+        if lerianByName[tenant]?[name] != nil { return LerianReporter.conflict }
+        let id = newUUID()
+        let now = Timestamps.now()
+        var object = body
+        object["id"] = .string(id)
+        object["productName"] = .string(product.lowercased())
+        object["createdAt"] = .string(now)
+        object["updatedAt"] = .string(now)
+        lerian[tenant, default: OrderedStore()].put(id, .object(object))
+        lerianByName[tenant, default: [:]][name] = id
+        persist()
+        return .json(201, LerianReporter.view(.object(object)))
+    }
+
+    private func lerianUpdate(tenant: String, id: String, stored: Value, request: EmulatorRequest) -> EmulatorResponse {
+        guard let body = request.json?.objectValue else {
+            return LerianReporter.error(400, "FET-0001", "Bad Request", "The request body is not valid JSON.")
+        }
+        if let problem = LerianReporter.invalid(body, creating: false) { return problem }
+        if consumeJob(id) { return LerianReporter.jobInProgress }
+        let oldName = stored["configName"]?.stringValue
+        if let name = body["configName"]?.stringValue, name != oldName, lerianByName[tenant]?[name] != nil {
+            return LerianReporter.conflict
+        }
+        var object = stored
+        for (key, value) in body { object[key] = value }
+        object["updatedAt"] = .string(Timestamps.now())
+        lerian[tenant]?.put(id, object)
+        if let name = object["configName"]?.stringValue, name != oldName {
+            if let oldName { lerianByName[tenant]?[oldName] = nil }
+            lerianByName[tenant, default: [:]][name] = id
+        }
+        persist()
+        return .json(200, LerianReporter.view(object))
+    }
+}
