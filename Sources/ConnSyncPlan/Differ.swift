@@ -1,0 +1,174 @@
+import ConnSyncModel
+
+/// Field-level diff of two normalized views. Pure.
+///
+/// Only what the desired view declares is compared, except below *exact* paths,
+/// where a remote key the desired view lacks is a removal (the vendor's update
+/// replaces that part whole). Scalars compare loosely (`5432` equals `"5432"`,
+/// `true` equals `"true"`) so that vendors that stringify values cause no
+/// perpetual diffs.
+public struct Differ: Sendable {
+    public var exactPaths: Set<FieldPath>
+    /// Paths not diffed here (write-only secrets, compared through state hashes).
+    public var skip: @Sendable (FieldPath) -> Bool
+    /// The note on removals below exact paths.
+    public var removalNote: String
+
+    public init(
+        exactPaths: some Sequence<FieldPath>, removalNote: String, skip: @escaping @Sendable (FieldPath) -> Bool = { _ in false }
+    ) {
+        self.exactPaths = Set(exactPaths)
+        self.removalNote = removalNote
+        self.skip = skip
+    }
+
+    public func diff(desired: Value, remote: Value) -> [FieldDiff] {
+        var result: [FieldDiff] = []
+        walk(desired: desired, remote: remote, path: .root, isExact: exactPaths.contains(.root), into: &result)
+        return result
+    }
+
+    /// Every leaf of `value` as an addition (a create's lines).
+    public func additions(of value: Value) -> [FieldDiff] {
+        var result: [FieldDiff] = []
+        addLeaves(value, path: .root, into: &result)
+        return result
+    }
+
+    private func walk(desired: Value, remote: Value, path: FieldPath, isExact: Bool, into result: inout [FieldDiff]) {
+        if skip(path) { return }
+        if case .object(let wanted) = desired, case .object(let held) = remote {
+            for key in wanted.keys.sorted() {
+                let child = path.appending(key)
+                let childExact = isExact || exactPaths.contains(child)
+                if let remoteValue = held[key] {
+                    walk(desired: wanted[key]!, remote: remoteValue, path: child, isExact: childExact, into: &result)
+                } else if !(wanted[key]!.isNull) {
+                    addLeaves(wanted[key]!, path: child, into: &result)
+                }
+            }
+            for key in held.keys.sorted() where wanted[key] == nil {
+                let child = path.appending(key)
+                guard isExact || exactPaths.contains(child), !held[key]!.isNull else { continue }
+                removeLeaves(held[key]!, path: child, into: &result)
+            }
+            return
+        }
+        if Self.looselyEqual(desired, remote) { return }
+        let sensitive = desired.containsSecret || Self.isSensitive(path: path, value: remote)
+        result.append(
+            FieldDiff(
+                path: path, before: remote, after: desired, isSensitive: sensitive,
+                sensitiveSummary: sensitive ? "sensitive value changed" : nil))
+    }
+
+    private func removeLeaves(_ value: Value, path: FieldPath, into result: inout [FieldDiff]) {
+        if skip(path) { return }
+        if case .object(let fields) = value, !fields.isEmpty {
+            for key in fields.keys.sorted() {
+                removeLeaves(fields[key]!, path: path.appending(key), into: &result)
+            }
+            return
+        }
+        let sensitive = Self.isSensitive(path: path, value: value)
+        result.append(
+            FieldDiff(
+                path: path, before: value, after: nil, isSensitive: sensitive, note: removalNote,
+                sensitiveSummary: sensitive ? "sensitive value" : nil))
+    }
+
+    private func addLeaves(_ value: Value, path: FieldPath, into result: inout [FieldDiff]) {
+        if skip(path) { return }
+        if case .object(let fields) = value, !fields.isEmpty {
+            for key in fields.keys.sorted() {
+                addLeaves(fields[key]!, path: path.appending(key), into: &result)
+            }
+            return
+        }
+        let sensitive = value.containsSecret || Self.isSensitive(path: path, value: value)
+        result.append(
+            FieldDiff(path: path, before: nil, after: value, isSensitive: sensitive, sensitiveSummary: sensitive ? "sensitive value" : nil))
+    }
+
+    // MARK: - comparison
+
+    /// Equality that tolerates the ways vendors echo values back (numbers as strings, ...).
+    public static func looselyEqual(_ lhs: Value, _ rhs: Value) -> Bool {
+        switch (lhs, rhs) {
+        case (.secret(let secret), _):
+            guard let revealed = secret.value?.revealed() else { return false }
+            return looselyEqual(.string(revealed), rhs)
+        case (_, .secret):
+            return looselyEqual(rhs, lhs)
+        case (.int(let a), .int(let b)): return a == b
+        case (.int, .double), (.double, .int), (.double, .double):
+            return lhs.numberValue == rhs.numberValue
+        case (.string(let text), .int), (.string(let text), .double):
+            return Double(text) == rhs.numberValue
+        case (.int, .string), (.double, .string):
+            return looselyEqual(rhs, lhs)
+        case (.string(let text), .bool(let flag)), (.bool(let flag), .string(let text)):
+            return text == (flag ? "true" : "false")
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { looselyEqual($0, $1) }
+        case (.object(let a), .object(let b)):
+            let liveA = a.filter { !$0.value.isNull }
+            let liveB = b.filter { !$0.value.isNull }
+            guard Set(liveA.keys) == Set(liveB.keys) else { return false }
+            return liveA.allSatisfy { key, value in looselyEqual(value, liveB[key]!) }
+        default:
+            return lhs == rhs
+        }
+    }
+
+    /// Key names that hold secrets at vendors even when the desired state does not say so.
+    static let secretKeyFragments = [
+        "password", "secret", "token", "privatekey", "apikey", "accesskey", "passphrase", "credential",
+        "connectionstring", "serviceaccountkey", "peakakey",
+    ]
+
+    /// Whether a value at `path` must be masked: it is a `.secret`, or its key names a secret.
+    public static func isSensitive(path: FieldPath, value: Value) -> Bool {
+        if value.containsSecret { return true }
+        for component in path.components {
+            if case .key(let key) = component, isSecretKey(key) { return true }
+        }
+        return holdsSecretKey(value)
+    }
+
+    static let secretKeyFragmentBytes: [[UInt8]] = secretKeyFragments.map { Array($0.utf8) }
+
+    /// Whether a key names a secret (ASCII case-insensitive substring search; called for
+    /// every leaf of every view, so it avoids Foundation's string search).
+    static func isSecretKey(_ key: String) -> Bool {
+        let lowered = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        for fragment in secretKeyFragmentBytes where fragment.count <= lowered.count {
+            var start = 0
+            while start + fragment.count <= lowered.count {
+                if lowered[start] == fragment[0], lowered[start..<(start + fragment.count)].elementsEqual(fragment) { return true }
+                start += 1
+            }
+        }
+        return false
+    }
+
+    /// Whether a nested object inside `value` has a key that names a secret.
+    static func holdsSecretKey(_ value: Value) -> Bool {
+        switch value {
+        case .object(let fields): return fields.contains { isSecretKey($0.key) || holdsSecretKey($0.value) }
+        case .array(let items): return items.contains(where: holdsSecretKey)
+        default: return false
+        }
+    }
+}
+
+extension Value {
+    /// The number this value holds, when it is one.
+    var numberValue: Double? {
+        switch self {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Dispatch
+import Foundation
+
+/// Order-preserving parallel map for pure work over many items (planning thousands of
+/// connections): chunks run on all cores; small inputs stay on the calling thread.
+enum Parallel {
+    static func map<T: Sendable, R: Sendable>(_ items: [T], minimumCount: Int = 512, _ transform: @Sendable (T) -> R) -> [R] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard items.count >= minimumCount, cores > 1 else { return items.map(transform) }
+        let results = ResultSlots<R>(count: items.count)
+        let chunks = min(items.count, cores * 4)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let lower = items.count * chunk / chunks
+            let upper = items.count * (chunk + 1) / chunks
+            for index in lower..<upper { results.set(index, transform(items[index])) }
+        }
+        return results.collect()
+    }
+}
+
+/// One slot per item, each written by exactly one chunk: no two threads touch a slot.
+private final class ResultSlots<R>: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<R?>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
+    }
+
+    func set(_ index: Int, _ value: R) {
+        buffer[index] = value
+    }
+
+    func collect() -> [R] {
+        buffer.map { $0! }
+    }
+
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+}

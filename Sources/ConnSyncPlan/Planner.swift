@@ -1,0 +1,340 @@
+import ConnSyncModel
+
+/// Everything a plan is a function of.
+public struct PlanInput: Sendable {
+    public var desired: DesiredState
+    /// By provider name; a provider in scope without an entry counts as not observed.
+    public var observations: [String: ProviderObservation]
+    public var records: [PriorRecord]
+    /// The state's HMAC key (see ``SecretHasher``).
+    public var secretKey: [UInt8]
+    /// `--target` addresses; empty means every connection.
+    public var targets: [Address]
+
+    public init(
+        desired: DesiredState, observations: [String: ProviderObservation], records: [PriorRecord], secretKey: [UInt8],
+        targets: [Address] = []
+    ) {
+        self.desired = desired
+        self.observations = observations
+        self.records = records
+        self.secretKey = secretKey
+        self.targets = targets
+    }
+}
+
+/// The planner: a pure function of (desired, observed, state) → ``Plan``.
+///
+/// It decides; providers only report. Write-only secrets are compared through
+/// the keyed hashes state keeps, so an unchanged secret never shows as a diff and
+/// a rotated one shows as `(sensitive value changed)`.
+public struct Planner: Sendable {
+    private let mappings: [VendorType: any VendorMapping]
+
+    public init(mappings: [any VendorMapping]) {
+        var table: [VendorType: any VendorMapping] = [:]
+        for mapping in mappings { table[mapping.vendor] = mapping }
+        self.mappings = table
+    }
+
+    /// The providers whose remote connections a plan for `input` must observe.
+    public static func providersInScope(desired: DesiredState, records: [PriorRecord], targets: [Address]) -> [String] {
+        var names = Set<String>()
+        let targetSet = Set(targets)
+        for connection in desired.connections where targetSet.isEmpty || targetSet.contains(connection.address) {
+            names.insert(connection.address.provider)
+        }
+        let desiredAddresses = Set(desired.connections.map(\.address))
+        for record in records where record.isCreatedByConnsync && !desiredAddresses.contains(record.address) {
+            guard let provider = desired.provider(named: record.address.provider), provider.prune else { continue }
+            if targetSet.isEmpty || targetSet.contains(record.address) { names.insert(provider.name) }
+        }
+        return names.sorted()
+    }
+
+    public func plan(_ input: PlanInput) -> Plan {
+        let hasher = SecretHasher(key: input.secretKey)
+        let targetSet = Set(input.targets)
+        let recordsByAddress = Dictionary(input.records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+        let desiredAddresses = Set(input.desired.connections.map(\.address))
+        var changes: [Change] = []
+        var problems: [PlanProblem] = []
+        var notes: [String] = []
+        var recordsToDrop: [Address] = []
+
+        for target in input.targets.sorted() where !desiredAddresses.contains(target) && recordsByAddress[target] == nil {
+            problems.append(
+                PlanProblem(
+                    address: target, provider: target.provider,
+                    message: "--target \(target) matches no connection of the desired state or of connsync's state; check the PROVIDER/NAME spelling"))
+        }
+
+        let scope = Self.providersInScope(desired: input.desired, records: input.records, targets: input.targets)
+        var remoteByProvider: [String: [String: [RemoteObject]]] = [:]
+        for providerName in scope {
+            switch input.observations[providerName] {
+            case .observed(let objects)?:
+                var byName: [String: [RemoteObject]] = [:]
+                for object in objects { byName[object.name, default: []].append(object) }
+                remoteByProvider[providerName] = byName
+            case .failed(let message)?:
+                problems.append(PlanProblem(address: nil, provider: providerName, message: message))
+            case nil:
+                problems.append(PlanProblem(address: nil, provider: providerName, message: "not observed"))
+            }
+        }
+
+        let connections = input.desired.connections.filter { targetSet.isEmpty || targetSet.contains($0.address) }
+        let providersByName = Dictionary(input.desired.providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let remoteIndex = remoteByProvider
+        // Each connection is planned on its own (a pure function): spread them over the cores.
+        let outcomes = Parallel.map(connections) { connection -> Result<Change, MappingError>? in
+            guard let provider = providersByName[connection.address.provider], let mapping = mappings[provider.type],
+                let remoteByName = remoteIndex[provider.name]
+            else { return nil }
+            do {
+                return .success(
+                    try planConnection(
+                        connection, provider: provider, mapping: mapping, matches: remoteByName[connection.name] ?? [],
+                        prior: recordsByAddress[connection.address], hasher: hasher))
+            } catch let error as MappingError {
+                return .failure(error)
+            } catch {
+                return .failure(MappingError("\(error)"))
+            }
+        }
+        for (connection, outcome) in zip(connections, outcomes) {
+            switch outcome {
+            case .some(.success(let change)): changes.append(change)
+            case .some(.failure(let error)):
+                problems.append(PlanProblem(address: connection.address, provider: connection.address.provider, message: error.message))
+            case .none: break
+            }
+        }
+
+        // Connections connsync created that are no longer desired: delete with prune, else leave alone.
+        for record in input.records.sorted(by: { $0.address < $1.address }) where !desiredAddresses.contains(record.address) {
+            guard targetSet.isEmpty || targetSet.contains(record.address) else { continue }
+            guard let provider = input.desired.provider(named: record.address.provider), record.isCreatedByConnsync else { continue }
+            guard provider.prune else {
+                notes.append("\(record.address) is no longer in the desired state; left alone (prune is off for \(provider.name))")
+                continue
+            }
+            guard let mapping = mappings[provider.type], let remoteByName = remoteByProvider[provider.name] else { continue }
+            let candidates = remoteByName[record.address.name] ?? []
+            let matches = record.remoteID.map { id in candidates.filter { $0.id == nil || $0.id == id } } ?? candidates
+            if matches.count > 1 {
+                problems.append(
+                    PlanProblem(
+                        address: record.address, provider: provider.name,
+                        message: Self.duplicateMessage(name: record.address.name, provider: provider.name, matches: matches)))
+                continue
+            }
+            guard let remote = matches.first else {
+                notes.append("\(record.address) is no longer desired and already gone at the vendor; its state record will be dropped")
+                recordsToDrop.append(record.address)
+                continue
+            }
+            let remoteView = mapping.normalize(remote.raw)
+            changes.append(
+                Change(
+                    address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
+                    request: mapping.deleteRequest(remote: remote, provider: provider), before: remoteView,
+                    sensitivePaths: Self.sensitivePaths(in: remoteView)))
+        }
+
+        // What connsync leaves alone: remote connections it does not manage.
+        for providerName in scope {
+            guard let remoteByName = remoteByProvider[providerName], targetSet.isEmpty else { continue }
+            let managed = Set(
+                input.desired.connections.filter { $0.address.provider == providerName }.map(\.name)
+                    + input.records.filter { $0.address.provider == providerName }.map(\.address.name))
+            let unmanaged = remoteByName.keys.filter { !managed.contains($0) }.count
+            if unmanaged > 0 {
+                notes.append(
+                    "\(providerName): \(unmanaged) remote connection\(unmanaged == 1 ? "" : "s") not in the desired state, left alone")
+            }
+        }
+
+        return Plan(
+            source: input.desired.source,
+            changes: changes,
+            problems: problems,
+            notes: notes,
+            recordsToDrop: recordsToDrop,
+            remoteFingerprint: remoteFingerprint(scope: scope, observations: input.observations, hasher: hasher),
+            desiredFingerprint: desiredFingerprint(connections: connections, changes: changes, desired: input.desired, hasher: hasher),
+            providerCount: input.desired.providers.count,
+            connectionCount: connections.count
+        )
+    }
+
+    // MARK: - one connection
+
+    private func planConnection(
+        _ connection: DesiredConnection, provider: ProviderConfig, mapping: any VendorMapping, matches: [RemoteObject],
+        prior: PriorRecord?, hasher: SecretHasher
+    ) throws(MappingError) -> Change {
+        if matches.count > 1 {
+            throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches))
+        }
+        let desiredObject = mapping.vendorObject(for: connection, provider: provider)
+        let desiredView = mapping.normalize(desiredObject)
+        let secretPaths = desiredView.secretPaths
+        var secretHashes: [String: String] = [:]
+        for path in secretPaths {
+            guard case .secret(let secret)? = desiredView[path: path], let value = secret.value?.revealed() else {
+                throw MappingError("the secret at \(path) is not resolved; it cannot be planned")
+            }
+            secretHashes[path.description] = hasher.hash(secret: value, field: path, of: connection.address)
+        }
+        var notes: [String] = []
+        if !connection.skippedFields.isEmpty {
+            notes.append(
+                "inherited from Database \(connection.databaseRef ?? "?") but not held by \(provider.type): "
+                    + connection.skippedFields.map(\.rawValue).joined(separator: ", ") + " (skipped)")
+        }
+        let appliedValueHash = SecretHasher.digest(hasher.canonicalJSON(desiredView, of: connection.address))
+
+        guard let remote = matches.first else {
+            let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
+            let differ = Differ(exactPaths: [], removalNote: "")
+            return Change(
+                address: connection.address, vendor: provider.type, action: .create, request: request,
+                diffs: differ.additions(of: desiredView).sorted(by: FieldDiff.displayOrder), after: desiredView,
+                sensitivePaths: Self.sensitivePaths(in: desiredView), notes: notes,
+                recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: true))
+        }
+
+        let remoteView = mapping.normalize(remote.raw)
+        let removalNote =
+            mapping.updateAction == .replace
+            ? "not in desired state: removed by \(provider.type == .wixData ? "PUT" : "the update")"
+            : "not in desired state: cleared by the update"
+        let differ = Differ(
+            exactPaths: mapping.exactPaths(desired: desiredView), removalNote: removalNote,
+            skip: { [mapping] path in mapping.isWriteOnly(path) })
+        var diffs = differ.diff(desired: desiredView, remote: remoteView)
+
+        var secretsToSend = Set<FieldPath>()
+        for path in secretPaths where mapping.isWriteOnly(path) {
+            let recorded = prior?.secretHashes[path.description]
+            guard recorded != secretHashes[path.description] else { continue }
+            secretsToSend.insert(path)
+            diffs.append(
+                FieldDiff(
+                    path: path, before: nil, after: desiredView[path: path], isSensitive: true,
+                    sensitiveSummary: recorded == nil ? "sensitive value, not yet applied by connsync" : "sensitive value changed",
+                    kind: .change))
+        }
+        diffs.sort(by: FieldDiff.displayOrder)
+
+        let isCreatedByConnsync = prior?.isCreatedByConnsync ?? false
+        let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: isCreatedByConnsync)
+        guard !diffs.isEmpty else {
+            // A no-op's sensitive paths are worked out by the views that show it (JSON), not here.
+            return Change(
+                address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
+                after: desiredView, notes: notes, recordUpdate: record)
+        }
+        let sensitivePaths = Array(Set(Self.sensitivePaths(in: desiredView) + Self.sensitivePaths(in: remoteView))).sorted()
+
+        var refusal: String?
+        let cleared = mapping.secretsClearedByUpdate(desired: desiredView, remote: remote, prior: prior)
+        if !cleared.isEmpty {
+            for path in cleared {
+                diffs.append(
+                    FieldDiff(
+                        path: path, before: .string(Sensitive<String>.mask), after: nil, isSensitive: true,
+                        note: "not declared in desired state: the update would clear it", sensitiveSummary: "sensitive value",
+                        kind: .remove))
+            }
+            let names = cleared.map(\.description).joined(separator: ", ")
+            refusal =
+                "\(provider.type) replaces the whole block on update, which would clear \(names): "
+                + "declare \(cleared.count == 1 ? "it" : "them") in the desired state (e.g. spec.password: {fromEnv: NAME}) to apply this change"
+        }
+
+        let request = try mapping.updateRequest(
+            UpdateContext(
+                connection: connection, provider: provider, desiredObject: desiredObject, remote: remote,
+                changedPaths: diffs.map(\.path), secretsToSend: secretsToSend))
+        return Change(
+            address: connection.address, vendor: provider.type, remoteID: remote.id, action: mapping.updateAction,
+            request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: sensitivePaths,
+            notes: notes, refusal: refusal, recordUpdate: record)
+    }
+
+    static func duplicateMessage(name: String, provider: String, matches: [RemoteObject]) -> String {
+        let ids = matches.compactMap(\.id)
+        let idText = ids.isEmpty ? "" : " (ids \(ids.joined(separator: ", ")))"
+        return "\(matches.count) remote connections at \(provider) are named \"\(name)\"\(idText); "
+            + "connsync never guesses: rename or delete the extra one at the vendor, then plan again"
+    }
+
+    /// Leaf paths of `view` whose values must be masked: secrets, values below a key that
+    /// names a secret, and lists holding such keys.
+    public static func sensitivePaths(in view: Value) -> [FieldPath] {
+        var result: [FieldPath] = []
+        var stack: [FieldPath.Component] = []
+        collectSensitive(view, stack: &stack, underSecretKey: false, into: &result)
+        return result.sorted()
+    }
+
+    private static func collectSensitive(
+        _ value: Value, stack: inout [FieldPath.Component], underSecretKey: Bool, into result: inout [FieldPath]
+    ) {
+        if case .object(let fields) = value {
+            for (key, item) in fields {
+                stack.append(.key(key))
+                collectSensitive(item, stack: &stack, underSecretKey: underSecretKey || Differ.isSecretKey(key), into: &result)
+                stack.removeLast()
+            }
+        } else if underSecretKey || value.containsSecret || Differ.holdsSecretKey(value) {
+            result.append(FieldPath(stack))
+        }
+    }
+
+    // MARK: - fingerprints
+
+    private func remoteFingerprint(scope: [String], observations: [String: ProviderObservation], hasher: SecretHasher) -> String {
+        var providers: [Value] = []
+        for providerName in scope {
+            switch observations[providerName] {
+            case .observed(let objects)?:
+                let sorted = objects.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") }
+                providers.append(["provider": .string(providerName), "objects": .array(sorted.map(\.raw))])
+            case .failed(let message)?:
+                providers.append(["provider": .string(providerName), "failed": .string(message)])
+            case nil:
+                providers.append(["provider": .string(providerName), "missing": true])
+            }
+        }
+        // One serialization, one HMAC pass.
+        return hasher.hash(parts: ["remote", Value.array(providers).jsonString()])
+    }
+
+    /// Built from each planned connection's applied-value hash (a keyed hash of its whole
+    /// desired view), so the desired state is not serialized a second time.
+    private func desiredFingerprint(connections: [DesiredConnection], changes: [Change], desired: DesiredState, hasher: SecretHasher)
+        -> String
+    {
+        var parts: [String] = ["desired"]
+        for provider in desired.providers {
+            parts.append(
+                [
+                    provider.name, provider.type.rawValue, provider.effectiveBaseURL ?? "", provider.userId ?? "",
+                    provider.productName ?? "", provider.tenantId ?? "", provider.project ?? "", String(provider.prune),
+                ].joined(separator: "\u{1F}"))
+        }
+        var applied: [Address: String] = [:]
+        for change in changes {
+            if let hash = change.recordUpdate?.appliedValueHash { applied[change.address] = hash }
+        }
+        for connection in connections {
+            parts.append(connection.address.description)
+            parts.append(applied[connection.address] ?? "not planned")
+        }
+        return hasher.hash(parts: parts)
+    }
+}

@@ -1,0 +1,119 @@
+import ConnSyncModel
+
+/// One connection object as a vendor's list call returned it.
+public struct RemoteObject: Sendable, Hashable {
+    /// The vendor's id, for vendors keyed by an opaque id (wiremock-cloud, lerian-reporter, datafor).
+    public var id: String?
+    /// The name connsync matches desired connections by.
+    public var name: String
+    /// The object exactly as the vendor returned it.
+    public var raw: Value
+
+    public init(id: String?, name: String, raw: Value) {
+        self.id = id
+        self.name = name
+        self.raw = raw
+    }
+}
+
+/// What observing one provider gave: every remote connection, or why it failed.
+public enum ProviderObservation: Sendable, Hashable {
+    case observed([RemoteObject])
+    case failed(String)
+}
+
+/// What state remembers of a connection, as far as planning needs it.
+public struct PriorRecord: Sendable, Hashable {
+    public var address: Address
+    public var remoteID: String?
+    public var isCreatedByConnsync: Bool
+    /// Keyed hashes of secrets last applied, by normalized field path (`password`, `ssl.ca`, ...).
+    public var secretHashes: [String: String]
+
+    public init(address: Address, remoteID: String?, isCreatedByConnsync: Bool, secretHashes: [String: String]) {
+        self.address = address
+        self.remoteID = remoteID
+        self.isCreatedByConnsync = isCreatedByConnsync
+        self.secretHashes = secretHashes
+    }
+}
+
+/// Why a request cannot be built for a connection (a plan problem, not a crash).
+public struct MappingError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// What an update request is built from.
+public struct UpdateContext: Sendable {
+    public var connection: DesiredConnection
+    public var provider: ProviderConfig
+    /// The desired object in the vendor's shape (options merged), with `.secret` leaves.
+    public var desiredObject: Value
+    public var remote: RemoteObject
+    /// Normalized paths that differ (secrets included).
+    public var changedPaths: [FieldPath]
+    /// Normalized paths of write-only secrets to send (changed or never applied by connsync).
+    public var secretsToSend: Set<FieldPath>
+
+    public init(
+        connection: DesiredConnection, provider: ProviderConfig, desiredObject: Value, remote: RemoteObject,
+        changedPaths: [FieldPath], secretsToSend: Set<FieldPath>
+    ) {
+        self.connection = connection
+        self.provider = provider
+        self.desiredObject = desiredObject
+        self.remote = remote
+        self.changedPaths = changedPaths
+        self.secretsToSend = secretsToSend
+    }
+}
+
+/// One vendor's pure mapping between connsync's desired connections and the
+/// vendor's objects and requests. No I/O: the provider sends what this builds,
+/// the planner decides with it.
+///
+/// The *normalized view* is what plans diff and show: the common fields under
+/// connsync's names (`engine`, `host`, `port`, `database`, `username`, `password`,
+/// `schema`, `ssl.*`, `labels`) and everything else under the vendor's own names;
+/// identity, read-only and derived fields removed.
+public protocol VendorMapping: Sendable {
+    var vendor: VendorType { get }
+    /// `.update` (PATCH/POST merge) or `.replace` (PUT of the whole object).
+    var updateAction: Action { get }
+
+    /// The id and name of a raw remote object; nil when it has no readable name.
+    func identity(of raw: Value) -> (id: String?, name: String)?
+
+    /// The remote object in the normalized view.
+    func normalize(_ raw: Value) -> Value
+
+    /// The desired connection in the vendor's own shape, `spec.options` deep-merged in
+    /// (options win on a conflict); includes `.secret` leaves.
+    func vendorObject(for connection: DesiredConnection, provider: ProviderConfig) -> Value
+
+    /// Normalized paths where the desired state is authoritative down to absence: a
+    /// remote key below such a path that the desired view lacks is removed by the update.
+    func exactPaths(desired: Value) -> [FieldPath]
+
+    /// Whether the vendor never returns the field at this normalized path (a write-only secret).
+    func isWriteOnly(_ path: FieldPath) -> Bool
+
+    /// Secrets (normalized paths) that an update would clear because the desired state
+    /// does not declare them (credible-data's whole-block PATCH); empty for most vendors.
+    func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath]
+
+    func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec
+    func updateRequest(_ context: UpdateContext) throws(MappingError) -> RequestSpec
+    func deleteRequest(remote: RemoteObject, provider: ProviderConfig) -> RequestSpec
+}
+
+extension VendorMapping {
+    public func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath] { [] }
+    public func exactPaths(desired: Value) -> [FieldPath] { [] }
+}
