@@ -1,0 +1,193 @@
+import ConnSyncModel
+import ConnSyncPlan
+import Foundation
+
+/// The HTTP side shared by the five providers: base URL, auth headers, request
+/// bodies serialized with secrets revealed (only here), vendor error envelopes.
+struct VendorHTTP: Sendable {
+    let config: ProviderConfig
+    let baseURL: String
+    let transport: any HTTPTransport
+    /// Auth headers (secret values): sent, never logged or shown.
+    let authHeaders: [(String, String)]
+    /// Headers every call of this provider carries (e.g. `X-Tenant-ID`).
+    let commonHeaders: [(String, String)]
+
+    init(config: ProviderConfig, transport: any HTTPTransport, commonHeaders: [(String, String)] = []) throws(ProviderError) {
+        self.config = config
+        guard var base = config.effectiveBaseURL else {
+            throw ProviderError(
+                kind: .configuration, operation: "configure", provider: config.name,
+                message: "Provider \(config.name) has no spec.baseURL and \(config.type) has no default")
+        }
+        while base.hasSuffix("/") { base.removeLast() }
+        baseURL = base
+        self.transport = transport
+        self.commonHeaders = commonHeaders
+        authHeaders = try Self.authHeaders(for: config)
+    }
+
+    static func authHeaders(for config: ProviderConfig) throws(ProviderError) -> [(String, String)] {
+        func reveal(_ secret: Secret?, _ key: String) throws(ProviderError) -> String? {
+            guard let secret else { return nil }
+            guard let value = secret.value?.revealed() else {
+                throw ProviderError(
+                    kind: .configuration, operation: "configure", provider: config.name,
+                    message: "spec.auth.\(key) of Provider \(config.name) is not resolved")
+            }
+            return value
+        }
+        switch config.type {
+        case .wiremockCloud:
+            return try reveal(config.auth.token, "token").map { [("Authorization", "Token \($0)")] } ?? []
+        case .lerianReporter, .credibleData:
+            return try reveal(config.auth.token, "token").map { [("Authorization", "Bearer \($0)")] } ?? []
+        case .wixData:
+            return try reveal(config.auth.token, "token").map { [("Authorization", $0)] } ?? []
+        case .datafor:
+            guard let user = try reveal(config.auth.username, "username"), let password = try reveal(config.auth.password, "password")
+            else { return [] }
+            return [("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]
+        }
+    }
+
+    /// Sends one call. `path` starts with `/` and is already percent-encoded.
+    func send(
+        _ method: String, _ path: String, headers extra: [String: String] = [:], body: Value? = nil, operation: String
+    ) async throws(ProviderError) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        for (name, value) in authHeaders + commonHeaders { headers.add(name: name, value: value) }
+        for (name, value) in extra.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: name, value: value) }
+        let data: Data?
+        do {
+            data = try body.map { try $0.jsonData(secrets: .reveal) }
+        } catch {
+            throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "\(error)")
+        }
+        let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data)
+        do {
+            return try await transport.send(request)
+        } catch let error as TransportError {
+            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: error.description)
+        } catch is CancellationError {
+            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "cancelled")
+        } catch {
+            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "\(error)")
+        }
+    }
+
+    /// The body as JSON, or an error naming the call.
+    func json(_ response: HTTPResponse, operation: String) throws(ProviderError) -> Value {
+        do {
+            return try Value(json: response.body)
+        } catch {
+            throw ProviderError(
+                kind: .invalidResponse, operation: operation, provider: config.name, status: response.status,
+                message: "the vendor's answer is not the JSON its API documents (\(error))")
+        }
+    }
+
+    /// A `ProviderError` from a non-2xx answer, reading the vendor's error envelope.
+    func failure(_ response: HTTPResponse, operation: String) -> ProviderError {
+        let envelope = (try? Value(json: response.body)) ?? .null
+        var code: String?
+        var message = ""
+        switch config.type {
+        case .wiremockCloud:
+            if let first = envelope["errors"]?.arrayValue?.first {
+                code = first["code"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
+                message = [first["title"]?.stringValue, first["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+            } else if let text = envelope["message"]?.stringValue {
+                message = text
+            } else {
+                message = String(decoding: response.body.prefix(300), as: UTF8.self)
+            }
+        case .lerianReporter:
+            code = envelope["code"]?.stringValue
+            message = [envelope["title"]?.stringValue, envelope["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+        case .credibleData:
+            message = envelope["message"]?.stringValue ?? ""
+        case .datafor:
+            code = envelope["code"]?.stringValue
+            message = envelope["msg"]?.stringValue ?? envelope["message"]?.stringValue ?? ""
+        case .wixData:
+            message = envelope["message"]?.stringValue ?? ""
+            if let application = envelope[path: "details.applicationError"] {
+                code = application["code"]?.stringValue
+                if let description = application["description"]?.stringValue { message += message.isEmpty ? description : ": \(description)" }
+            } else if let violations = envelope[path: "details.validationError.fieldViolations"]?.arrayValue {
+                let texts = violations.compactMap { violation -> String? in
+                    guard let field = violation["field"]?.stringValue else { return nil }
+                    return "\(field): \(violation["description"]?.stringValue ?? "invalid")"
+                }
+                if !texts.isEmpty { message += (message.isEmpty ? "" : ": ") + texts.joined(separator: "; ") }
+            }
+        }
+        if message.isEmpty, response.status == 401 {
+            message = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let kind: ProviderError.Kind = code == "FET-1021" ? .jobInProgress : ProviderError.kind(forStatus: response.status)
+        return ProviderError(
+            kind: kind, operation: operation, provider: config.name, status: response.status, code: code,
+            message: Self.scrub(message))
+    }
+
+    /// Error texts come from the vendor; keep them one line and bounded.
+    static func scrub(_ text: String) -> String {
+        let oneLine = text.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+        return oneLine.count > 300 ? String(oneLine.prefix(300)) + "…" : oneLine
+    }
+
+    static func isSuccess(_ status: Int) -> Bool { (200..<300).contains(status) }
+
+    /// The operation word for a change.
+    static func operation(_ change: Change) -> String {
+        switch change.action {
+        case .create: return "create"
+        case .delete: return "delete"
+        default: return "update"
+        }
+    }
+
+    /// Sends a change's request and fails on a non-2xx answer.
+    func sendChange(_ change: Change) async throws(ProviderError) -> (HTTPResponse, String) {
+        let operation = Self.operation(change)
+        guard let request = change.request else {
+            throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "nothing to send")
+        }
+        let response = try await send(request.method, request.path, headers: request.headers, body: request.body, operation: operation)
+        guard Self.isSuccess(response.status) else { throw failure(response, operation: operation) }
+        return (response, operation)
+    }
+
+    /// Fetches pages 2...`count` concurrently (the transport bounds the requests in flight),
+    /// returning them in page order.
+    func fetchPages<T: Sendable>(
+        _ pages: ClosedRange<Int>, fetch: @escaping @Sendable (Int) async throws(ProviderError) -> T
+    ) async throws(ProviderError) -> [T] {
+        do {
+            return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+                for page in pages {
+                    group.addTask {
+                        do { return (page, try await fetch(page)) } catch { throw error }
+                    }
+                }
+                var results: [Int: T] = [:]
+                for try await (page, value) in group { results[page] = value }
+                return pages.map { results[$0]! }
+            }
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw ProviderError(kind: .transport, operation: "observe", provider: config.name, message: "\(error)")
+        }
+    }
+
+    /// The remote objects of a list page, with their identities read through the mapping.
+    func remoteObjects(_ items: [Value], mapping: any VendorMapping) -> [RemoteObject] {
+        items.compactMap { raw in
+            guard let identity = mapping.identity(of: raw) else { return nil }
+            return RemoteObject(id: identity.id, name: identity.name, raw: raw)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ConnSyncModel
+import ConnSyncPlan
+
+/// wix-data: external database connections keyed by name; PUT is a **full
+/// replacement** (the connection then holds only what was sent), so every remote
+/// key the desired state lacks is shown as removed. `connectionStatus`,
+/// `publicKey` and `capabilities` are read-only and never diffed or sent.
+public struct WixDataMapping: VendorMapping {
+    public init() {}
+
+    public var vendor: VendorType { .wixData }
+    public var updateAction: Action { .replace }
+
+    static let readOnly: Set<String> = ["connectionStatus", "publicKey", "capabilities"]
+
+    public func identity(of raw: Value) -> (id: String?, name: String)? {
+        guard let name = raw["name"]?.stringValue else { return nil }
+        return (nil, name)
+    }
+
+    public func normalize(_ raw: Value) -> Value {
+        raw.removingKeys(Self.readOnly.union(["name"]))
+    }
+
+    public func vendorObject(for connection: DesiredConnection, provider: ProviderConfig) -> Value {
+        let object: Value = ["name": .string(connection.name)]
+        return object.merging(connection.options.removingKeys(Self.readOnly)).merging(["name": .string(connection.name)])
+    }
+
+    public func exactPaths(desired: Value) -> [FieldPath] {
+        [.root]
+    }
+
+    public func isWriteOnly(_ path: FieldPath) -> Bool {
+        false
+    }
+
+    private let base = "/wix-data/v1/external-database-connections"
+
+    public func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec {
+        RequestSpec(method: "POST", path: base, body: ["externalDatabaseConnection": object, "connectionType": "STANDALONE"])
+    }
+
+    public func updateRequest(_ context: UpdateContext) throws(MappingError) -> RequestSpec {
+        RequestSpec(
+            method: "PUT", path: "\(base)/\(MappingSupport.pathSegment(context.remote.name))",
+            body: ["externalDatabaseConnection": context.desiredObject])
+    }
+
+    public func deleteRequest(remote: RemoteObject, provider: ProviderConfig) -> RequestSpec {
+        RequestSpec(method: "DELETE", path: "\(base)/\(MappingSupport.pathSegment(remote.name))")
+    }
+}
+
+/// The five vendor mappings, for the planner.
+public enum VendorMappings {
+    public static let all: [any VendorMapping] = [
+        WireMockCloudMapping(), LerianReporterMapping(), CredibleDataMapping(), DataforMapping(), WixDataMapping(),
+    ]
+
+    public static func mapping(for vendor: VendorType) -> any VendorMapping {
+        switch vendor {
+        case .wiremockCloud: return WireMockCloudMapping()
+        case .lerianReporter: return LerianReporterMapping()
+        case .credibleData: return CredibleDataMapping()
+        case .datafor: return DataforMapping()
+        case .wixData: return WixDataMapping()
+        }
+    }
+}
