@@ -1,0 +1,329 @@
+import ConnSyncModel
+import Foundation
+import GRDB
+
+/// State in one SQLite file (GRDB, WAL). The lock is a row taken inside an
+/// `IMMEDIATE` transaction, so two processes exclude each other through SQLite's
+/// own file locking.
+public final class SQLiteStateStore: StateStore, @unchecked Sendable {
+    let pool: DatabasePool
+    let path: String
+    let clock: any ConnSyncClock
+    let environment: any ProcessEnvironment
+
+    /// The migrations, versioned from day one; never edit one that shipped, add the next.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE connection_record (
+                        provider TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        vendor TEXT NOT NULL,
+                        remote_id TEXT,
+                        created_by_connsync INTEGER NOT NULL,
+                        secret_hashes TEXT NOT NULL,
+                        applied_value_hash TEXT,
+                        last_commit TEXT,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (provider, name)
+                    );
+                    CREATE TABLE state_meta (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);
+                    CREATE TABLE state_lock (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        holder_id TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        command TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        heartbeat_at REAL NOT NULL
+                    );
+                    CREATE TABLE apply_history (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        started_at REAL NOT NULL,
+                        finished_at REAL NOT NULL,
+                        command TEXT NOT NULL,
+                        commit_id TEXT,
+                        source TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        failed INTEGER NOT NULL,
+                        changes TEXT NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    public init(path: String, clock: any ConnSyncClock = SystemClock(), environment: any ProcessEnvironment = SystemProcessEnvironment())
+        throws
+    {
+        self.path = path
+        self.clock = clock
+        self.environment = environment
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.label = "connsync-state"
+            pool = try DatabasePool(path: path, configuration: configuration)
+            let migrator = Self.migrator
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let found = try pool.read { db in try migrator.appliedIdentifiers(db).sorted().last ?? "?" }
+                throw StateError.newerSchema(location: "sqlite:\(path)", found: found)
+            }
+            try migrator.migrate(pool)
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.storage(location: "sqlite:\(path)", message: "cannot open: \(error)")
+        }
+    }
+
+    private func storageError(_ error: any Error) -> StateError {
+        if let error = error as? StateError { return error }
+        return .storage(location: "sqlite:\(path)", message: "\(error)")
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    /// For work that opens its own transaction (the lock's `BEGIN IMMEDIATE`).
+    private func runWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction(body)
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    // MARK: records
+
+    static func record(_ row: Row) -> ConnectionRecord? {
+        guard let vendor = VendorType(rawValue: row["vendor"]) else { return nil }
+        let hashesText: String = row["secret_hashes"]
+        let hashes = decodeHashes(hashesText)
+        return ConnectionRecord(
+            address: Address(provider: row["provider"], name: row["name"]), vendor: vendor, remoteID: row["remote_id"],
+            isCreatedByConnsync: row["created_by_connsync"], secretHashes: hashes, appliedValueHash: row["applied_value_hash"],
+            lastCommit: row["last_commit"], updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    public func records() async throws -> [ConnectionRecord] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM connection_record ORDER BY provider, name").compactMap(Self.record)
+            }
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    public func record(for address: Address) async throws -> ConnectionRecord? {
+        do {
+            return try await pool.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT * FROM connection_record WHERE provider = ? AND name = ?", arguments: [address.provider, address.name]
+                ).flatMap(Self.record)
+            }
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    public func upsert(_ records: [ConnectionRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let rows = try records.map { record -> StatementArguments in
+            let hashes = String(decoding: try encoder.encode(record.secretHashes), as: UTF8.self)
+            return [
+                record.address.provider, record.address.name, record.vendor.rawValue, record.remoteID, record.isCreatedByConnsync,
+                hashes, record.appliedValueHash, record.lastCommit, record.updatedAt.timeIntervalSince1970,
+            ]
+        }
+        try await run { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO connection_record
+                        (provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (provider, name) DO UPDATE SET
+                        vendor = excluded.vendor, remote_id = excluded.remote_id, created_by_connsync = excluded.created_by_connsync,
+                        secret_hashes = excluded.secret_hashes, applied_value_hash = excluded.applied_value_hash,
+                        last_commit = excluded.last_commit, updated_at = excluded.updated_at
+                    """)
+            for arguments in rows {
+                try statement.execute(arguments: arguments)
+            }
+        }
+    }
+
+    public func remove(_ addresses: [Address]) async throws {
+        guard !addresses.isEmpty else { return }
+        try await run { db in
+            for address in addresses {
+                try db.execute(
+                    sql: "DELETE FROM connection_record WHERE provider = ? AND name = ?", arguments: [address.provider, address.name])
+            }
+        }
+    }
+
+    public func secretKey() async throws -> [UInt8] {
+        try await run { db in
+            if let data = try Data.fetchOne(db, sql: "SELECT value FROM state_meta WHERE key = 'hmac_key'") {
+                return [UInt8](data)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            try db.execute(sql: "INSERT INTO state_meta (key, value) VALUES ('hmac_key', ?)", arguments: [Data(key)])
+            return key
+        }
+    }
+
+    // MARK: lock
+
+    static func holder(_ row: Row) -> LockHolder {
+        LockHolder(
+            id: row["holder_id"], host: row["host"], pid: Int32(row["pid"] as Int64), command: row["command"],
+            startedAt: Date(timeIntervalSince1970: row["started_at"]), heartbeatAt: Date(timeIntervalSince1970: row["heartbeat_at"]))
+    }
+
+    enum Attempt: Sendable {
+        case acquired(AcquiredLock)
+        case busy(LockHolder)
+    }
+
+    public func acquireLock(_ holder: LockHolder, options: LockOptions) async throws -> AcquiredLock {
+        let start = clock.now()
+        let clock = self.clock
+        let environment = self.environment
+        while true {
+            let now = clock.date()
+            let attempt: Attempt = try await runWithoutTransaction { db in
+                var result: Attempt = .busy(holder)
+                try db.inTransaction(.immediate) {
+                    var mine = holder
+                    mine.heartbeatAt = now
+                    var previous: LockHolder?
+                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1") {
+                        let current = Self.holder(row)
+                        guard current.id == holder.id || isStale(current, now: now, ttl: options.ttl, environment: environment) else {
+                            result = .busy(current)
+                            return .commit
+                        }
+                        previous = current.id == holder.id ? nil : current
+                    }
+                    try db.execute(
+                        sql: """
+                            INSERT OR REPLACE INTO state_lock (id, holder_id, host, pid, command, started_at, heartbeat_at)
+                            VALUES (1, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            mine.id, mine.host, Int64(mine.pid), mine.command, mine.startedAt.timeIntervalSince1970,
+                            now.timeIntervalSince1970,
+                        ])
+                    result = .acquired(AcquiredLock(holder: mine, tookOverFrom: previous))
+                    return .commit
+                }
+                return result
+            }
+            switch attempt {
+            case .acquired(let lock):
+                return lock
+            case .busy(let current):
+                let waited = start.duration(to: clock.now())
+                if waited >= options.timeout {
+                    throw StateError.lockTimeout(holder: current, waited: waited)
+                }
+                try await clock.sleep(for: min(options.pollInterval, options.timeout - waited))
+            }
+        }
+    }
+
+    public func heartbeat(_ lock: AcquiredLock) async throws {
+        let now = clock.date()
+        let changed = try await run { db in
+            try db.execute(
+                sql: "UPDATE state_lock SET heartbeat_at = ? WHERE id = 1 AND holder_id = ?",
+                arguments: [now.timeIntervalSince1970, lock.holder.id])
+            return db.changesCount
+        }
+        if changed == 0 { throw StateError.lockLost(lock.holder) }
+    }
+
+    public func releaseLock(_ lock: AcquiredLock) async throws {
+        try await run { db in
+            try db.execute(sql: "DELETE FROM state_lock WHERE id = 1 AND holder_id = ?", arguments: [lock.holder.id])
+        }
+    }
+
+    public func currentLock() async throws -> LockHolder? {
+        do {
+            return try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1").map(Self.holder) }
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    public func forceUnlock() async throws -> LockHolder? {
+        try await run { db in
+            let current = try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1").map(Self.holder)
+            try db.execute(sql: "DELETE FROM state_lock WHERE id = 1")
+            return current
+        }
+    }
+
+    // MARK: history
+
+    public func appendHistory(_ entry: HistoryEntry) async throws -> Int64 {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let changes = String(decoding: try encoder.encode(entry.changes), as: UTF8.self)
+        return try await run { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO apply_history
+                        (started_at, finished_at, command, commit_id, source, host, created, updated, deleted, failed, changes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    entry.startedAt.timeIntervalSince1970, entry.finishedAt.timeIntervalSince1970, entry.command, entry.commit,
+                    entry.source, entry.host, entry.created, entry.updated, entry.deleted, entry.failed, changes,
+                ])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func history(limit: Int) async throws -> [HistoryEntry] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM apply_history ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+                    let text: String = row["changes"]
+                    let changes = (try? JSONDecoder().decode([HistoryChange].self, from: Data(text.utf8))) ?? []
+                    return HistoryEntry(
+                        id: row["id"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
+                        finishedAt: Date(timeIntervalSince1970: row["finished_at"]), command: row["command"], commit: row["commit_id"],
+                        source: row["source"], host: row["host"], created: row["created"], updated: row["updated"],
+                        deleted: row["deleted"], failed: row["failed"], changes: changes)
+                }
+            }
+        } catch {
+            throw storageError(error)
+        }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+}
