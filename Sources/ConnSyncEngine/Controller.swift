@@ -1,0 +1,305 @@
+import ConnSyncModel
+import ConnSyncPlan
+import ConnSyncProviders
+import ConnSyncState
+import Foundation
+import Logging
+
+/// Why the controller reconciles.
+public enum ReconcileTrigger: String, Sendable, Hashable, CaseIterable {
+    case startup
+    /// The poll found the ref at a new commit (or wants to check).
+    case poll
+    /// The periodic drift re-check (`--resync`).
+    case resync
+    /// A verified push webhook.
+    case webhook
+    /// A retry after a failed run (exponential back-off).
+    case retry
+}
+
+/// What one controller run did.
+public enum ReconcileResult: String, Sendable, Hashable {
+    case success
+    case failure
+    /// The state lock was held by someone else for longer than the lock timeout.
+    case skipped
+    /// The ref did not move and nothing asked for a drift check.
+    case unchanged
+}
+
+/// The controller's settings (`connsync watch`).
+public struct ControllerConfiguration: Sendable {
+    public var interval: Duration
+    public var resync: Duration
+    public var lockTimeout: Duration
+    /// First delay after a failed run; doubles per consecutive failure, up to `maximumBackoff`.
+    public var failureBackoff: Duration
+    public var maximumBackoff: Duration
+    public var host: String
+
+    public init(
+        interval: Duration = .seconds(60), resync: Duration = .seconds(600), lockTimeout: Duration = .seconds(30),
+        failureBackoff: Duration = .seconds(5), maximumBackoff: Duration = .seconds(300), host: String = ProcessInfo.processInfo.hostName
+    ) {
+        self.interval = interval
+        self.resync = resync
+        self.lockTimeout = lockTimeout
+        self.failureBackoff = failureBackoff
+        self.maximumBackoff = maximumBackoff
+        self.host = host
+    }
+}
+
+/// Everything a run needs, wired by the composition root.
+public struct ControllerDependencies: Sendable {
+    /// Reads the desired state at the ref's current commit (fetching a remote first).
+    public var loadDesired: @Sendable () async throws -> DesiredState
+    public var store: any StateStore
+    /// An engine for one run, and what to call when the run is over (closing connections).
+    public var makeEngine: @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void)
+    public var clock: any ConnSyncClock
+
+    public init(
+        loadDesired: @escaping @Sendable () async throws -> DesiredState, store: any StateStore,
+        makeEngine: @escaping @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void), clock: any ConnSyncClock
+    ) {
+        self.loadDesired = loadDesired
+        self.store = store
+        self.makeEngine = makeEngine
+        self.clock = clock
+    }
+}
+
+/// The long-running controller: reconciles whenever the ref points at a new commit, on
+/// every verified webhook, and every `resync` to correct drift. Runs are serialised;
+/// triggers that arrive during a run coalesce into one follow-up run. After a failure
+/// the next run is retried with exponential back-off.
+public actor Controller {
+    public let configuration: ControllerConfiguration
+    let dependencies: ControllerDependencies
+    let metrics: ControllerMetrics
+    let logger: Logger
+
+    private var pending: Set<ReconcileTrigger> = []
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private var isShuttingDown = false
+    private var lastAppliedKey: String?
+    private var consecutiveFailures = 0
+    private var retryTask: Task<Void, Never>?
+    private(set) var runs = 0
+    /// Whether the first reconcile finished (`/readyz`).
+    public private(set) var isReady = false
+
+    public init(configuration: ControllerConfiguration, dependencies: ControllerDependencies, metrics: ControllerMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.dependencies = dependencies
+        self.metrics = metrics
+        self.logger = logger
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a run; returns at once. Triggers during a run coalesce into one follow-up.
+    /// Ignored once shutting down.
+    @discardableResult
+    public func trigger(_ reason: ReconcileTrigger) -> Bool {
+        guard !isShuttingDown else { return false }
+        pending.insert(reason)
+        wake.yield()
+        return true
+    }
+
+    /// Stops taking triggers; the run in progress finishes, then `run()` returns.
+    public func shutdown() {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        retryTask?.cancel()
+        logger.info("shutting down: finishing the run in progress, taking no new triggers")
+        wake.finish()
+    }
+
+    /// The main loop: one run at startup, then one per wake-up, until ``shutdown()``.
+    public func run() async {
+        let clock = dependencies.clock
+        let interval = configuration.interval
+        let resync = configuration.resync
+        let poller = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await clock.sleep(for: interval)
+                guard !Task.isCancelled else { return }
+                await self?.trigger(.poll)
+            }
+        }
+        let resyncer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await clock.sleep(for: resync)
+                guard !Task.isCancelled else { return }
+                await self?.trigger(.resync)
+            }
+        }
+        trigger(.startup)
+        for await _ in wakeups {
+            let reasons = pending
+            pending = []
+            if reasons.isEmpty { continue }
+            await runOnce(reasons)
+            if isShuttingDown { break }
+        }
+        poller.cancel()
+        resyncer.cancel()
+        retryTask?.cancel()
+        logger.info("controller stopped")
+    }
+
+    private func runOnce(_ reasons: Set<ReconcileTrigger>) async {
+        let started = dependencies.clock.now()
+        runs += 1
+        let reasonText = reasons.map(\.rawValue).sorted().joined(separator: ",")
+        var log = logger
+        log[metadataKey: "trigger"] = .string(reasonText)
+        let desired: DesiredState
+        do {
+            desired = try await dependencies.loadDesired()
+        } catch {
+            log.error("cannot read the desired state", metadata: ["error": .string("\(error)")])
+            finish(.failure, started: started, log: log)
+            return
+        }
+        let key = Self.key(desired.source)
+        log[metadataKey: "commit"] = .string(desired.source.commit ?? "none")
+        let onlyPoll = reasons.isSubset(of: [.poll]) && consecutiveFailures == 0
+        if onlyPoll, key == lastAppliedKey {
+            metrics.recordUnchanged()
+            log.debug("the ref did not move")
+            return
+        }
+        let result = await reconcile(desired, log: log)
+        if result == .success { lastAppliedKey = key }
+        finish(result, started: started, log: log)
+    }
+
+    private func finish(_ result: ReconcileResult, started: ContinuousClock.Instant, log: Logger) {
+        let duration = started.duration(to: dependencies.clock.now())
+        metrics.recordRun(result: result, duration: duration)
+        isReady = true
+        switch result {
+        case .failure:
+            consecutiveFailures += 1
+            var delay = configuration.failureBackoff
+            for _ in 1..<max(1, min(consecutiveFailures, 20)) where delay < configuration.maximumBackoff { delay = delay * 2 }
+            delay = min(delay, configuration.maximumBackoff)
+            log.warning(
+                "reconcile failed; retrying with back-off",
+                metadata: ["failures": .stringConvertible(consecutiveFailures), "retry_in": .string(DurationText.format(delay)), "duration": .string(DurationText.format(duration))])
+            scheduleRetry(after: delay)
+        case .success, .skipped, .unchanged:
+            if result == .success { consecutiveFailures = 0 }
+            log.info("reconcile finished", metadata: ["result": .string(result.rawValue), "duration": .string(DurationText.format(duration))])
+        }
+    }
+
+    private func scheduleRetry(after delay: Duration) {
+        retryTask?.cancel()
+        let clock = dependencies.clock
+        retryTask = Task { [weak self] in
+            do { try await clock.sleep(for: delay) } catch { return }
+            await self?.trigger(.retry)
+        }
+    }
+
+    /// Lock, plan, log the plan, apply without prompt, record; the lock is released whatever happens.
+    private func reconcile(_ desired: DesiredState, log: Logger) async -> ReconcileResult {
+        let store = dependencies.store
+        let holder = LockHolder(
+            host: configuration.host, pid: ProcessInfo.processInfo.processIdentifier, command: "connsync watch",
+            startedAt: dependencies.clock.date(), heartbeatAt: dependencies.clock.date())
+        let lock: AcquiredLock
+        do {
+            lock = try await store.acquireLock(holder, options: LockOptions(timeout: configuration.lockTimeout))
+        } catch let error as StateError {
+            if case .lockTimeout(let current, _) = error {
+                log.warning("skipped: the state is locked by another run", metadata: ["holder": .string(current.description)])
+                return .skipped
+            }
+            log.error("cannot lock the state", metadata: ["error": .string(error.description)])
+            return .failure
+        } catch {
+            log.error("cannot lock the state", metadata: ["error": .string("\(error)")])
+            return .failure
+        }
+        if let previous = lock.tookOverFrom {
+            log.warning("took over a stale state lock", metadata: ["holder": .string(previous.description)])
+        }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(30))
+                try? await store.heartbeat(lock)
+            }
+        }
+        let (engine, close) = dependencies.makeEngine(desired)
+        var result = ReconcileResult.failure
+        do {
+            let run = try await engine.plan(desired)
+            let summary = run.plan.summary
+            metrics.recordDrift(summary.create + summary.update + summary.delete)
+            log.info(
+                "planned",
+                metadata: [
+                    "create": .stringConvertible(summary.create), "update": .stringConvertible(summary.update),
+                    "delete": .stringConvertible(summary.delete), "unchanged": .stringConvertible(summary.unchanged),
+                    "errors": .stringConvertible(run.plan.problems.count),
+                ])
+            for change in run.plan.actionable {
+                log.info(
+                    "planned change",
+                    metadata: [
+                        "address": .string(change.address.description), "action": .string(change.action.rawValue),
+                        "method": .string(change.request?.method ?? ""), "fields": .string(change.diffs.map(\.path.description).joined(separator: ",")),
+                    ])
+            }
+            for problem in run.plan.problems {
+                log.error("cannot plan", metadata: ["target": .string(problem.address?.description ?? problem.provider), "error": .string(problem.message)])
+            }
+            var report = ApplyReport(results: [], problems: run.plan.problems)
+            if !run.plan.actionable.isEmpty || !run.plan.recordsToDrop.isEmpty {
+                report = try await engine.apply(run, command: "connsync watch", host: configuration.host)
+                for change in report.results {
+                    switch change.outcome {
+                    case .succeeded(let status):
+                        metrics.recordChange(provider: change.address.provider, action: change.action)
+                        log.info("applied", metadata: ["address": .string(change.address.description), "action": .string(change.action.rawValue), "status": .stringConvertible(status)])
+                    case .failed(let message), .refused(let message):
+                        log.error("change failed", metadata: ["address": .string(change.address.description), "error": .string(message)])
+                    }
+                }
+                log.info(
+                    "applied changes",
+                    metadata: [
+                        "created": .stringConvertible(report.created), "updated": .stringConvertible(report.updated),
+                        "deleted": .stringConvertible(report.deleted), "failed": .stringConvertible(report.failed),
+                    ])
+            }
+            if report.isSuccess {
+                result = .success
+                metrics.recordDrift(0)
+                if let commit = desired.source.commit { metrics.recordCommit(commit) }
+            }
+        } catch {
+            log.error("reconcile failed", metadata: ["error": .string("\(error)")])
+        }
+        heartbeat.cancel()
+        await close()
+        do {
+            try await store.releaseLock(lock)
+        } catch {
+            log.error("cannot release the state lock", metadata: ["error": .string("\(error)")])
+        }
+        return result
+    }
+
+    /// What identifies the desired state's revision: the commit, dirty or not.
+    static func key(_ source: SourceInfo) -> String {
+        (source.commit ?? "no-commit") + (source.isDirty == true ? "+dirty" : "")
+    }
+}
