@@ -1,0 +1,178 @@
+import ArgumentParser
+import ConnSyncEngine
+import ConnSyncModel
+import ConnSyncPlan
+import ConnSyncState
+import Foundation
+
+/// `connsync apply [PLANFILE]`: print the plan, ask, converge.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Print the plan, ask for confirmation, then converge every vendor.",
+        discussion: """
+            On a terminal apply asks for `yes`; when stdin is not a terminal it refuses unless \
+            --auto-approve is given. With PLANFILE (from `plan --out`), it applies exactly that plan and \
+            refuses, sending nothing, if the remote or desired state changed since.
+            Exit codes: 0 converged, 1 some change failed or nothing could run.
+            """)
+
+    @Argument(help: ArgumentHelp("A plan saved by `connsync plan --out`.", valueName: "PLANFILE"))
+    var planFile: String?
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var state: StateOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var options: PlanOptions
+
+    @Flag(name: .customLong("auto-approve"), help: "Apply without asking.")
+    var autoApprove = false
+
+    func run() async throws {
+        let context = CommandContext()
+        let console = context.console
+        var sourceOptions = source
+        var targets = options.targets
+        var saved: SavedPlan?
+        if let planFile {
+            let plan = try SavedPlan.read(from: planFile)
+            saved = plan
+            sourceOptions = try Self.sourceOptions(for: plan.source)
+            targets = plan.targets
+        }
+        let desired = try context.loadDesired(sourceOptions, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let session = try await ReconcileSession.open(
+            context: context, desired: desired, state: state, output: output, parallelism: options.parallelism)
+        let lock: AcquiredLock
+        do {
+            lock = try await session.store.acquireLock(
+                context.lockHolder(command: "connsync apply"), options: LockOptions(timeout: state.lockTimeoutDuration))
+        } catch {
+            await session.close()
+            console.error("Error: \(error)")
+            throw ExitCode(1)
+        }
+        if let previous = lock.tookOverFrom {
+            session.progress.engine(.lockTakenOver(from: previous.description))
+        }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(30))
+                try? await session.store.heartbeat(lock)
+            }
+        }
+        let status = await apply(session: session, targets: targets, saved: saved)
+        heartbeat.cancel()
+        try? await session.store.releaseLock(lock)
+        await session.close()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The source a saved plan was made from: the same folder, or the exact commit.
+    static func sourceOptions(for info: SourceInfo) throws -> SourceOptions {
+        switch info.kind {
+        case .directory:
+            return try SourceOptions.parse(["--dir", info.location])
+        case .git:
+            var arguments = ["--repo", info.location, "--ref", info.commit ?? info.ref ?? "HEAD"]
+            if let path = info.path, !path.isEmpty { arguments += ["--path", path] }
+            return try SourceOptions.parse(arguments)
+        }
+    }
+
+    func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> Int32 {
+        let console = session.context.console
+        let format = output.effectiveFormat
+        let run: Engine.PlanRun
+        do {
+            run = try await session.plan(targets: targets)
+        } catch {
+            console.error("Error: \(error)")
+            return 1
+        }
+        if let saved {
+            if saved.desiredFingerprint != run.plan.desiredFingerprint {
+                console.error(
+                    "Error: the desired state changed since this plan was saved (source \(saved.source.location)); nothing was sent. Run `connsync plan --out` again."
+                )
+                return 1
+            }
+            if saved.remoteFingerprint != run.plan.remoteFingerprint {
+                console.error(
+                    "Error: the remote state changed since this plan was saved; nothing was sent. Run `connsync plan --out` again to review the new plan."
+                )
+                return 1
+            }
+        }
+        if format != .json { session.show(run.plan, format: format, command: "apply") }
+        let actionable = run.plan.actionable
+        guard !actionable.isEmpty else {
+            if format == .json { console.write(Self.json(plan: run.plan, report: ApplyReport(results: [], problems: run.plan.problems))) }
+            return run.plan.problems.isEmpty ? 0 : 1
+        }
+        if !autoApprove && saved == nil {
+            guard console.stdinIsTerminal else {
+                console.error(
+                    "Error: apply needs confirmation, but stdin is not a terminal: nothing was sent. Pass --auto-approve to apply without asking (e.g. in CI), or save the plan with `plan --out` and apply that file."
+                )
+                return 1
+            }
+            console.write("\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                console.line("Apply cancelled; nothing was sent.")
+                return 1
+            }
+        }
+        if format == .text { console.line() }
+        session.progress.expectChanges(actionable.count)
+        let report: ApplyReport
+        do {
+            report = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
+        } catch {
+            session.progress.clear()
+            console.error("Error: the changes were sent but recording them in state failed: \(error)")
+            return 1
+        }
+        session.progress.clear()
+        switch format {
+        case .json:
+            console.write(Self.json(plan: run.plan, report: report))
+        default:
+            console.line()
+            console.line(ApplyView(style: session.style).summary(report))
+        }
+        return report.isSuccess ? 0 : 1
+    }
+
+    static func json(plan: Plan, report: ApplyReport) -> String {
+        let results: [Value] = report.results.map { result in
+            var entry: [String: Value] = [
+                "address": .string(result.address.description), "action": .string(result.action.jsonActions[0]),
+                "method": result.method.map(Value.string) ?? .null, "duration_ms": .int(ApplyView.milliseconds(result.duration)),
+            ]
+            switch result.outcome {
+            case .succeeded(let status):
+                entry["status"] = "succeeded"
+                entry["http_status"] = .int(status)
+            case .failed(let message):
+                entry["status"] = "failed"
+                entry["error"] = .string(message)
+            case .refused(let reason):
+                entry["status"] = "refused"
+                entry["error"] = .string(reason)
+            }
+            return .object(entry)
+        }
+        let value: Value = [
+            "plan": PlanJSONView().value(plan),
+            "apply": [
+                "results": .array(results),
+                "summary": [
+                    "created": .int(report.created), "updated": .int(report.updated), "deleted": .int(report.deleted),
+                    "failed": .int(report.failed + report.problems.count),
+                ],
+            ],
+        ]
+        return value.jsonString(pretty: true) + "\n"
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import ConnSyncEngine
+import ConnSyncModel
+import ConnSyncPlan
+import ConnSyncProviders
+import ConnSyncState
+import Foundation
+
+/// `connsync plan`: fetch remote state, diff, print the plan; changes nothing remote.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change at each vendor (changes nothing remote).",
+        discussion: """
+            Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, \
+            2 changes present (only with --detailed-exitcode).
+            """)
+
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var state: StateOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var options: PlanOptions
+
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when there are changes, 0 when there are none.")
+    var detailedExitcode = false
+
+    @Option(name: .long, help: ArgumentHelp("Save the plan for `connsync apply FILE` (no secret is written).", valueName: "FILE"))
+    var out: String?
+
+    func run() async throws {
+        let context = CommandContext()
+        let desired = try context.loadDesired(source, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let session = try await ReconcileSession.open(
+            context: context, desired: desired, state: state, output: output, parallelism: options.parallelism)
+        let run: Engine.PlanRun
+        do {
+            run = try await session.plan(targets: options.targets)
+        } catch {
+            await session.close()
+            context.console.error("Error: \(error)")
+            throw ExitCode(1)
+        }
+        await session.close()
+        session.show(run.plan, format: output.effectiveFormat, command: "plan")
+        if let out {
+            do {
+                try SavedPlan(run: run, state: session.stateDisplay).write(to: out)
+                if output.effectiveFormat == .text { context.console.line("Saved the plan to \(out); apply it with: connsync apply \(out)") }
+            } catch {
+                context.console.error("Error: cannot write the plan to \(out): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        if !run.plan.problems.isEmpty { throw ExitCode(1) }
+        if detailedExitcode, run.plan.summary.hasChanges { throw ExitCode(2) }
+    }
+}
+
+/// What plan, apply and the demo share: state, transports, engine, progress, output.
+struct ReconcileSession {
+    let context: CommandContext
+    let desired: DesiredState
+    let store: any StateStore
+    let stack: TransportStack
+    let engine: Engine
+    let progress: ProgressView
+    let style: TextStyle
+    let stateDisplay: String
+
+    static func open(
+        context: CommandContext, desired: DesiredState, state: StateOptions, output: OutputOptions, parallelism: Int,
+        storeOverride: (any StateStore)? = nil
+    ) async throws -> ReconcileSession {
+        let store: any StateStore
+        if let storeOverride {
+            store = storeOverride
+        } else {
+            store = try await context.openStore(state)
+        }
+        let style = TextStyle(
+            isColored: TextStyle.shouldColor(
+                noColorFlag: output.noColor, environment: context.environment, isTerminal: context.console.stdoutIsTerminal))
+        let progress = ProgressView(console: context.console, style: style)
+        progress.printsResults = output.effectiveFormat == .text
+        let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: progress)
+        let engine = Engine(
+            buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
+            delegate: progress)
+        let display = (try? state.location(environment: context.environment).description) ?? "state"
+        return ReconcileSession(
+            context: context, desired: desired, store: store, stack: stack, engine: engine, progress: progress, style: style,
+            stateDisplay: storeOverride == nil ? display : "demo state")
+    }
+
+    func plan(targets: [Address]) async throws -> Engine.PlanRun {
+        progress.expectProviders(
+            Planner.providersInScope(
+                desired: desired,
+                records: (try? await store.records())?.map {
+                    PriorRecord(address: $0.address, remoteID: $0.remoteID, isCreatedByConnsync: $0.isCreatedByConnsync, secretHashes: [:])
+                } ?? [], targets: targets
+            ).count)
+        let run = try await engine.plan(desired, targets: targets)
+        progress.clear()
+        return run
+    }
+
+    /// Prints the plan in `format` on stdout, and problems on stderr (text) or in the JSON.
+    func show(_ plan: Plan, format: OutputFormat, command: String) {
+        let console = context.console
+        switch format {
+        case .text:
+            console.write(PlanTextView(style: style, command: command).render(plan))
+        case .json:
+            console.write(PlanJSONView().render(plan))
+        case .markdown:
+            console.write(PlanMarkdownView().render(plan))
+        }
+        if format != .json {
+            for problem in plan.problems {
+                console.error(style.red("Error: ") + problem.description)
+            }
+        }
+    }
+
+    func close() async {
+        await stack.shutdown()
+        try? await store.close()
+    }
+}
+
+/// A plan saved by `plan --out FILE`: where it came from and the fingerprints that must not
+/// have moved when `apply FILE` runs. It holds no secret (the plan inside is masked).
+struct SavedPlan {
+    static let format = "connsync-saved-plan"
+
+    var source: SourceInfo
+    var targets: [Address]
+    var remoteFingerprint: String
+    var desiredFingerprint: String
+    var state: String
+    var plan: Value
+
+    init(run: Engine.PlanRun, state: String) {
+        source = run.plan.source
+        targets = run.targets
+        remoteFingerprint = run.plan.remoteFingerprint
+        desiredFingerprint = run.plan.desiredFingerprint
+        self.state = state
+        plan = PlanJSONView().value(run.plan)
+    }
+
+    init(source: SourceInfo, targets: [Address], remoteFingerprint: String, desiredFingerprint: String, state: String, plan: Value) {
+        self.source = source
+        self.targets = targets
+        self.remoteFingerprint = remoteFingerprint
+        self.desiredFingerprint = desiredFingerprint
+        self.state = state
+        self.plan = plan
+    }
+
+    var value: Value {
+        [
+            "format": .string(Self.format), "version": 1, "created_at": .string(ISO8601DateFormatter().string(from: Date())),
+            "source": PlanJSONView.source(source), "targets": .array(targets.map { .string($0.description) }),
+            "remote_fingerprint": .string(remoteFingerprint), "desired_fingerprint": .string(desiredFingerprint),
+            "state": .string(state), "plan": plan,
+        ]
+    }
+
+    func write(to path: String) throws {
+        try (value.jsonString(pretty: true) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func read(from path: String) throws -> SavedPlan {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read the saved plan \(path)")
+        }
+        guard let value = try? Value(json: data), value["format"]?.stringValue == format else {
+            throw ValidationError("\(path) is not a plan saved by `connsync plan --out`")
+        }
+        guard value["version"]?.intValue == 1 else {
+            throw ValidationError("\(path) was saved by another version of connsync; plan again")
+        }
+        let sourceValue = value["source"] ?? .null
+        let source = SourceInfo(
+            kind: SourceInfo.Kind(rawValue: sourceValue["kind"]?.stringValue ?? "") ?? .directory,
+            location: sourceValue["location"]?.stringValue ?? ".", ref: sourceValue["ref"]?.stringValue,
+            commit: sourceValue["commit"]?.stringValue, path: sourceValue["path"]?.stringValue, isDirty: sourceValue["dirty"]?.boolValue)
+        return SavedPlan(
+            source: source, targets: (value["targets"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Address.init(parsing:)) },
+            remoteFingerprint: value["remote_fingerprint"]?.stringValue ?? "", desiredFingerprint: value["desired_fingerprint"]?.stringValue ?? "",
+            state: value["state"]?.stringValue ?? "", plan: value["plan"] ?? .null)
+    }
+}

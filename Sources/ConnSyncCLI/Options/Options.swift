@@ -1,0 +1,131 @@
+import ArgumentParser
+import ConnSyncModel
+import ConnSyncState
+
+/// Where desired state comes from (cli.md: every command that reads config).
+public struct SourceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A plain folder of YAML files.", valueName: "DIR"))
+    public var dir: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A git repository: local path, file://, https://, ssh:// or git:// URL (read with libgit2).", valueName: "PATH_OR_URL"))
+    public var repo: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --repo: branch, tag or commit.", valueName: "REF"))
+    public var ref: String = "HEAD"
+
+    @Option(name: .long, help: ArgumentHelp("With --repo: the folder inside the repository.", valueName: "SUBDIR"))
+    public var path: String = ""
+
+    @Option(name: .customLong("ssh-key"), help: ArgumentHelp("With an ssh:// --repo: a private key file (default: the SSH agent).", valueName: "FILE"))
+    public var sshKey: String?
+
+    public init() {}
+
+    /// The options as a plain value (for closures that outlive the command).
+    public var spec: SourceSpec {
+        SourceSpec(dir: dir, repo: repo, ref: ref, path: path, sshKey: sshKey)
+    }
+
+    public mutating func validate() throws {
+        if repo != nil, dir != nil {
+            throw ValidationError("--dir and --repo both name a source; give one of them")
+        }
+        if repo == nil, ref != "HEAD" {
+            throw ValidationError("--ref needs --repo")
+        }
+        if repo == nil, !path.isEmpty {
+            throw ValidationError("--path needs --repo (with --dir, point --dir at the folder itself)")
+        }
+    }
+}
+
+/// Where desired state comes from, as a Sendable value.
+public struct SourceSpec: Sendable, Hashable {
+    public var dir: String?
+    public var repo: String?
+    public var ref: String
+    public var path: String
+    public var sshKey: String?
+}
+
+/// Where state lives and how long to wait for its lock.
+public struct StateOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "State: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (env CONNSYNC_STATE; default sqlite:.connsync/state.db).",
+            valueName: "URL"))
+    public var state: String?
+
+    @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("How long to wait for the state lock (e.g. 30s, 2m).", valueName: "DURATION"))
+    public var lockTimeout: String = "30s"
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if DurationText.parse(lockTimeout) == nil {
+            throw ValidationError("--lock-timeout takes a duration such as 30s, 2m or 500ms")
+        }
+    }
+
+    /// The state location: `--state`, else `CONNSYNC_STATE`, else the default.
+    public func location(environment: [String: String]) throws -> StateLocation {
+        let text = state ?? environment["CONNSYNC_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? StateLocation.defaultValue
+        return try StateLocation(parsing: text)
+    }
+
+    public var lockTimeoutDuration: Duration {
+        DurationText.parse(lockTimeout) ?? .seconds(30)
+    }
+}
+
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text
+    case json
+    case markdown
+}
+
+/// How plans and results are shown.
+public struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text, json or markdown.")
+    public var format: OutputFormat = .text
+
+    @Flag(name: .long, help: "Same as --format json.")
+    public var json = false
+
+    @Flag(name: .customLong("no-color"), help: "No colour (also: the NO_COLOR environment variable, or stdout not a terminal).")
+    public var noColor = false
+
+    public init() {}
+
+    public var effectiveFormat: OutputFormat {
+        json ? .json : format
+    }
+}
+
+/// What plan and apply share.
+public struct PlanOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Limit to this connection (repeatable).", valueName: "PROVIDER/NAME"))
+    public var target: [String] = []
+
+    @Option(name: .long, help: "Most requests in flight overall.")
+    public var parallelism: Int = 64
+
+    @Flag(name: .customLong("allow-plaintext-secrets"), help: "Accept literal values in secret fields.")
+    public var allowPlaintextSecrets = false
+
+    public init() {}
+
+    public mutating func validate() throws {
+        guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
+        for text in target where Address(parsing: text) == nil {
+            throw ValidationError("--target takes PROVIDER/NAME (got '\(text)')")
+        }
+    }
+
+    public var targets: [Address] {
+        target.compactMap(Address.init(parsing:))
+    }
+}

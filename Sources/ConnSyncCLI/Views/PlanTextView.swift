@@ -1,0 +1,107 @@
+import ConnSyncModel
+import ConnSyncPlan
+
+/// The text plan of cli.md: a header, one block per connection with a change,
+/// notes, and the exact summary line. Secrets show as `(sensitive)`.
+public struct PlanTextView: Sendable {
+    public var style: TextStyle
+    /// The command word of the header (`plan` or `apply`).
+    public var command: String
+
+    public init(style: TextStyle, command: String = "plan") {
+        self.style = style
+        self.command = command
+    }
+
+    public func render(_ plan: Plan) -> String {
+        var out: [String] = [header(plan), ""]
+        for change in plan.actionable {
+            out.append(contentsOf: block(change))
+        }
+        if !plan.actionable.isEmpty { out.append("") }
+        if !plan.notes.isEmpty {
+            for note in plan.notes { out.append(style.dim("Note: \(note)")) }
+            out.append("")
+        }
+        out.append(Self.summaryLine(plan))
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    public func header(_ plan: Plan) -> String {
+        "connsync \(command) · source \(Self.sourceText(plan.source)) · \(Self.count(plan.connectionCount, "connection")) · \(Self.count(plan.providerCount, "provider"))"
+    }
+
+    static func sourceText(_ source: SourceInfo) -> String {
+        var text = source.location
+        if let path = source.path, !path.isEmpty, source.kind == .git { text += " (\(path))" }
+        if let commit = source.shortCommit {
+            text += " @ \(commit)"
+            if source.isDirty == true { text += " (dirty)" }
+        }
+        return text
+    }
+
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+
+    /// `Plan: N to create, N to update, N to delete, N unchanged.` or `No changes. N connections up to date.`
+    public static func summaryLine(_ plan: Plan) -> String {
+        let summary = plan.summary
+        if !summary.hasChanges {
+            return "No changes. \(count(summary.unchanged, "connection")) up to date."
+        }
+        return "Plan: \(summary.create) to create, \(summary.update) to update, \(summary.delete) to delete, \(summary.unchanged) unchanged."
+    }
+
+    func block(_ change: Change) -> [String] {
+        let glyph = colored(change.action.glyph, for: change.action)
+        var lines = ["  \(glyph) \(style.bold(change.address.description))  \(change.actionDescription)"]
+        for diff in change.diffs {
+            lines.append("      " + line(diff))
+        }
+        for note in change.notes {
+            lines.append(style.dim("      # \(note)"))
+        }
+        if let refusal = change.refusal {
+            lines.append(style.red("      ! apply will refuse this change: \(refusal)"))
+        }
+        return lines
+    }
+
+    func line(_ diff: FieldDiff) -> String {
+        let glyph: String
+        let value: String
+        switch diff.kind {
+        case .add:
+            glyph = style.green("+")
+            value = diff.isSensitive ? Self.sensitiveText(diff, default: "sensitive") : (diff.after?.description ?? "null")
+        case .change:
+            glyph = style.yellow("~")
+            value =
+                diff.isSensitive
+                ? Self.sensitiveText(diff, default: "sensitive value changed")
+                : "\(diff.before?.description ?? "null") -> \(diff.after?.description ?? "null")"
+        case .remove:
+            glyph = style.red("-")
+            value = diff.isSensitive ? "(sensitive)" : (diff.before?.description ?? "null")
+        }
+        var text = "\(glyph) \(diff.path): \(value)"
+        if let note = diff.note { text += style.dim("   # \(note)") }
+        return text
+    }
+
+    static func sensitiveText(_ diff: FieldDiff, default fallback: String) -> String {
+        guard let summary = diff.sensitiveSummary, summary != "sensitive value" else { return "(\(fallback))" }
+        return "(\(summary))"
+    }
+
+    func colored(_ glyph: String, for action: Action) -> String {
+        switch action {
+        case .create: return style.green(glyph)
+        case .update, .replace: return style.yellow(glyph)
+        case .delete: return style.red(glyph)
+        case .noOp: return glyph
+        }
+    }
+}
