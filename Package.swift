@@ -39,6 +39,7 @@ let package = Package(
         // MARK: libraries, lowest layer first
         .target(
             name: "ConnSyncModel",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(
@@ -49,6 +50,7 @@ let package = Package(
         .target(
             name: "ConnSyncGit",
             dependencies: ["CLibGit2"],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -58,6 +60,7 @@ let package = Package(
                 "ConnSyncGit",
                 .product(name: "Yams", package: "Yams"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -66,6 +69,7 @@ let package = Package(
                 "ConnSyncModel",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -78,6 +82,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -90,6 +95,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -102,6 +108,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -120,6 +127,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -138,6 +146,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         /// Helpers shared by the test targets: temp dirs, process runner, emulator launcher, git fixtures.
