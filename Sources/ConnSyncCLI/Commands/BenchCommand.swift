@@ -63,36 +63,34 @@ struct BenchCommand: AsyncParsableCommand {
         let selected = Set(phases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         // 1. Local work, first, so peak RSS is this phase's.
         if selected.contains("local") {
-        let local = try measureLocal(in: work.appendingPathComponent("local"))
-        rows.append(["local: load + validate + plan, \(documents) documents", Self.format(local.wall), "-", "target < 1 s", "peak RSS \(local.peakRSS) MiB"])
-        verdicts.append(Self.verdict("local work under 1 s", local.wall < .seconds(1)))
-        verdicts.append(Self.verdict("local work under 150 MiB peak RSS", local.peakRSS < 150))
-
+            let local = try measureLocal(in: work.appendingPathComponent("local"))
+            rows.append(["local: load + validate + plan, \(documents) documents", Self.format(local.wall), "-", "target < 1 s", "peak RSS \(local.peakRSS) MiB"])
+            verdicts.append(Self.verdict("local work under 1 s", local.wall < .seconds(1)))
+            verdicts.append(Self.verdict("local work under 150 MiB peak RSS", local.peakRSS < 150))
         }
         // 2-4. Against the emulator.
         if selected.contains("remote") {
-        let emulator = try BackgroundChild.start(arguments: ["emulator", "--port", "0", "--latency-ms", String(latencyMilliseconds)])
-        defer { emulator.stop() }
-        let remote = try await measureRemote(base: emulator.baseURL, work: work)
-        rows.append([
-            "plan, converged (list pages only)", Self.format(remote.plan), "\(remote.planRequests) GETs",
-            "\(Self.format(remote.planBound)) (\(remote.planRounds) round trips)", String(format: "%.2f× bound", Self.ratio(remote.plan, remote.planBound)),
-        ])
-        rows.append([
-            "apply, every connection changed", Self.format(remote.apply), "\(remote.applyWrites) writes",
-            "\(Self.format(remote.applyBound)) (\(connections) × \(latencyMilliseconds) ms / \(remote.inFlight))",
-            String(format: "%.2f× bound", Self.ratio(remote.apply, remote.applyBound)),
-        ])
-        rows.append([
-            "baseline: one GET per connection, \(baselineInFlight) in flight", Self.format(remote.baseline), "\(remote.baselineRequests) GETs",
-            "-", String(format: "baseline/plan = %.0f×", Self.ratio(remote.baseline, remote.plan)),
-        ])
-        rows.append(["second apply (converged)", "-", "\(remote.secondApplyWrites) writes", "0 writes", remote.secondApplyWrites == 0 ? "ok" : "NOT CONVERGED"])
-        verdicts.append(Self.verdict("plan at least 30× faster than the per-resource baseline", Self.ratio(remote.baseline, remote.plan) >= 30))
-        verdicts.append(Self.verdict("plan within 1.5× of the round-trip bound", Self.ratio(remote.plan, remote.planBound) <= 1.5))
-        verdicts.append(Self.verdict("apply within 1.3× of N × latency / in-flight", Self.ratio(remote.apply, remote.applyBound) <= 1.3))
-        verdicts.append(Self.verdict("a converged apply sends zero writes", remote.secondApplyWrites == 0))
-
+            let emulator = try BackgroundChild.start(arguments: ["emulator", "--port", "0", "--latency-ms", String(latencyMilliseconds)])
+            defer { emulator.stop() }
+            let remote = try await measureRemote(base: emulator.baseURL, work: work)
+            rows.append([
+                "plan, converged (list pages only)", Self.format(remote.plan), "\(remote.planRequests) GETs",
+                "\(Self.format(remote.planBound)) (\(remote.planRounds) round trips)", String(format: "%.2f× bound", Self.ratio(remote.plan, remote.planBound)),
+            ])
+            rows.append([
+                "apply, every connection changed", Self.format(remote.apply), "\(remote.applyWrites) writes",
+                "\(Self.format(remote.applyBound)) (\(connections) × \(latencyMilliseconds) ms / \(remote.inFlight))",
+                String(format: "%.2f× bound", Self.ratio(remote.apply, remote.applyBound)),
+            ])
+            rows.append([
+                "baseline: one GET per connection, \(baselineInFlight) in flight", Self.format(remote.baseline), "\(remote.baselineRequests) GETs",
+                "-", String(format: "baseline/plan = %.0f×", Self.ratio(remote.baseline, remote.plan)),
+            ])
+            rows.append(["second apply (converged)", "-", "\(remote.secondApplyWrites) writes", "0 writes", remote.secondApplyWrites == 0 ? "ok" : "NOT CONVERGED"])
+            verdicts.append(Self.verdict("plan at least 30× faster than the per-resource baseline", Self.ratio(remote.baseline, remote.plan) >= 30))
+            verdicts.append(Self.verdict("plan within 1.5× of the round-trip bound", Self.ratio(remote.plan, remote.planBound) <= 1.5))
+            verdicts.append(Self.verdict("apply within 1.3× of N × latency / in-flight", Self.ratio(remote.apply, remote.applyBound) <= 1.3))
+            verdicts.append(Self.verdict("a converged apply sends zero writes", remote.secondApplyWrites == 0))
         }
         // 5. Desired state from a git commit.
         if gitFiles > 0, selected.contains("git") {
@@ -362,12 +360,14 @@ struct BenchCommand: AsyncParsableCommand {
         let limiter = ConcurrencyLimiter(limit: baselineInFlight)
         let baseTransport = stack.base
         var urls: [String] = []
+        var remoteIDs: [Address: String] = [:]
+        for change in again.plan.changes { if let id = change.remoteID { remoteIDs[change.address] = id } }
         for (provider, objects) in Self.remoteObjects(changed) {
             let type = Self.vendors.first { $0.name == provider }!.type
             for object in objects {
                 let name = object.raw["connectionName"]?.stringValue ?? object.raw["configName"]?.stringValue ?? object.raw["name"]?.stringValue ?? ""
                 switch type {
-                case .wiremockCloud: urls.append(base + "/v1/database-connections/" + (again.plan.changes.first { $0.address.name == name && $0.address.provider == provider }?.remoteID ?? object.id))
+                case .wiremockCloud: urls.append(base + "/v1/database-connections/" + (remoteIDs[Address(provider: provider, name: name)] ?? object.id))
                 case .lerianReporter: urls.append(base + "/v1/management/connections/" + object.id)
                 case .credibleData: urls.append(base + "/api/v0/projects/bench/connections/" + name)
                 case .datafor: urls.append(base + "/datafor/plugin/datafor-modeler/api/connection/get?name=" + name)
