@@ -78,9 +78,9 @@ extension EmulatorState {
         var store = credible[project] ?? OrderedStore()
         if parts.count == 5 {
             guard request.method == "GET" else { return CredibleData.error(405, "Method not allowed") }
-            let list = store.orderedValues().map(CredibleData.view)
+            let items = store.orderedKeys().compactMap { store.rendering($0, view: CredibleData.view) }
             credible[project] = store
-            return .json(200, .array(list))
+            return .jsonArray(200, items: items)
         }
         let name = parts[5]
         switch request.method {

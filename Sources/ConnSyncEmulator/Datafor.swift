@@ -51,7 +51,11 @@ extension EmulatorState {
     func handleDatafor(_ request: EmulatorRequest, operation: String) -> EmulatorResponse {
         switch (request.method, operation) {
         case ("GET", "list"):
-            return .json(200, ["success": true, "databaseConnections": .array(datafor.orderedValues().map(Datafor.view))])
+            var items: [Data] = []
+            for key in datafor.orderedKeys() {
+                if let item = datafor.rendering(key, view: Datafor.view) { items.append(item) }
+            }
+            return .jsonList(200, key: "databaseConnections", items: items, rest: ["success": true])
         case ("GET", "get"):
             guard let name = request.query["name"], let object = datafor[name] else {
                 return .json(404, ["success": false, "code": "404", "msg": "CONNECTION_NOT_FOUND: no connection with that name"])

@@ -7,6 +7,9 @@ struct OrderedStore: Sendable {
     private var sequence: [String: Int] = [:]
     private var counter = 0
     private var cache: [String]?
+    /// Each item's JSON as the vendor shows it, rendered once per version of the item:
+    /// list pages are spliced from these instead of serializing every object per call.
+    private var rendered: [String: Data] = [:]
 
     var count: Int { items.count }
 
@@ -21,12 +24,23 @@ struct OrderedStore: Sendable {
             cache = nil
         }
         items[key] = value
+        rendered[key] = nil
     }
 
     mutating func remove(_ key: String) {
         items[key] = nil
         sequence[key] = nil
+        rendered[key] = nil
         cache = nil
+    }
+
+    /// The item's view as JSON bytes; `view` must be a pure function of the stored item.
+    mutating func rendering(_ key: String, view: (Value) -> Value) -> Data? {
+        if let data = rendered[key] { return data }
+        guard let value = items[key] else { return nil }
+        let data = (try? view(value).jsonData(secrets: .reveal)) ?? Data("null".utf8)
+        rendered[key] = data
+        return data
     }
 
     /// Keys in insertion order.

@@ -188,17 +188,13 @@ extension EmulatorState {
             return LerianReporter.error(400, "FET-0407", "Invalid Sort Order", "sortOrder must be asc or desc.")
         }
         var store = lerian[tenant] ?? OrderedStore()
-        var live = store.orderedValues().filter { $0["deletedAt"] == nil }
-        lerian[tenant] = store
+        var live = store.orderedKeys().filter { store[$0]?["deletedAt"] == nil }
         if order == "desc" { live.reverse() }
         let start = min((page - 1) * limit, live.count)
         let end = min(start + limit, live.count)
-        return .json(
-            200,
-            [
-                "items": .array(live[start..<end].map(LerianReporter.view)), "page": .int(page), "limit": .int(limit),
-                "total": .int(live.count),
-            ])
+        let items = live[start..<end].compactMap { store.rendering($0, view: LerianReporter.view) }
+        lerian[tenant] = store
+        return .jsonList(200, key: "items", items: items, rest: ["page": .int(page), "limit": .int(limit), "total": .int(live.count)])
     }
 
     private func lerianCreate(tenant: String, request: EmulatorRequest) -> EmulatorResponse {

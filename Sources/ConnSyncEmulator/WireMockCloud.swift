@@ -114,16 +114,18 @@ extension EmulatorState {
         let totalPages = max(1, (total + limit - 1) / limit)
         let start = min((page - 1) * limit, total)
         let end = min(start + limit, total)
-        let views = matching[start..<end].compactMap { id in wiremock[id].map { WireMockCloud.view($0, id: id) } }
+        var items: [Data] = []
+        for id in matching[start..<end] {
+            if let item = wiremock.rendering(id, view: { WireMockCloud.view($0, id: id) }) { items.append(item) }
+        }
         let base = "/v1/users/\(userId)/database-connections"
         let extra = filter.map { "&q=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
         var links: [String: Value] = ["self": .string("\(base)?page=\(page)&limit=\(limit)\(extra)")]
         if page < totalPages { links["next"] = .string("\(base)?page=\(page + 1)&limit=\(limit)\(extra)") }
         if page > 1 { links["previous"] = .string("\(base)?page=\(page - 1)&limit=\(limit)\(extra)") }
-        return .json(
-            200,
-            [
-                "databaseConnections": .array(views),
+        return .jsonList(
+            200, key: "databaseConnections", items: items,
+            rest: [
                 "links": .object(links),
                 "meta": ["start": .int(start), "end": .int(end), "total": .int(total), "page": .int(page), "totalPages": .int(totalPages)],
             ])

@@ -102,15 +102,16 @@ extension EmulatorState {
         guard let offset = Int(request.query["paging.offset"] ?? "0"), offset >= 0 else {
             return WixData.validationError("paging.offset", "must be 0 or more", rule: "MIN")
         }
-        let all = wix.orderedValues()
+        let all = wix.orderedKeys()
         let start = min(offset, all.count)
         let end = min(start + limit, all.count)
-        return .json(
-            200,
-            [
-                "externalDatabaseConnections": .array(all[start..<end].map(WixData.view)),
-                "pagingMetadata": ["count": .int(end - start), "offset": .int(offset), "total": .int(all.count), "tooManyToCount": false],
-            ])
+        var items: [Data] = []
+        for key in all[start..<end] {
+            if let item = wix.rendering(key, view: WixData.view) { items.append(item) }
+        }
+        return .jsonList(
+            200, key: "externalDatabaseConnections", items: items,
+            rest: ["pagingMetadata": ["count": .int(end - start), "offset": .int(offset), "total": .int(all.count), "tooManyToCount": false]])
     }
 
     private func wixCreate(_ request: EmulatorRequest) -> EmulatorResponse {

@@ -39,13 +39,40 @@ public struct Engine: Sendable {
     // MARK: - plan
 
     /// Observes every provider in scope concurrently, then plans. Never changes anything remote.
+    ///
+    /// State is read while the desired connections' providers are observed (the round trips
+    /// dominate); a provider that is in scope only through state (prune) is observed after.
     public func plan(_ desired: DesiredState, targets: [Address] = []) async throws -> PlanRun {
-        let records = try await store.records()
+        var providers: [String: any Provider] = [:]
+        var observations: [String: ProviderObservation] = [:]
+        let store = self.store
+        async let stored = store.records()
+        let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
+        let first = await observe(firstScope, desired: desired, targets: targets)
+        providers.merge(first.providers) { _, new in new }
+        observations.merge(first.observations) { _, new in new }
+
+        let records = try await stored
         let key = try await store.secretKey()
         let priors = records.map {
             PriorRecord(address: $0.address, remoteID: $0.remoteID, isCreatedByConnsync: $0.isCreatedByConnsync, secretHashes: $0.secretHashes)
         }
-        let scope = Planner.providersInScope(desired: desired, records: priors, targets: targets)
+        let rest = Planner.providersInScope(desired: desired, records: priors, targets: targets).filter { observations[$0] == nil }
+        if !rest.isEmpty {
+            let second = await observe(rest, desired: desired, targets: targets)
+            providers.merge(second.providers) { _, new in new }
+            observations.merge(second.observations) { _, new in new }
+        }
+        let plan = planner.plan(
+            PlanInput(desired: desired, observations: observations, records: priors, secretKey: key, targets: targets))
+        return PlanRun(plan: plan, desired: desired, records: records, targets: targets, providers: providers)
+    }
+
+    /// Builds and observes the named providers concurrently; a failure is that provider's
+    /// observation, never an error of the whole plan.
+    private func observe(_ scope: [String], desired: DesiredState, targets: [Address]) async
+        -> (providers: [String: any Provider], observations: [String: ProviderObservation])
+    {
         var providers: [String: any Provider] = [:]
         var observations: [String: ProviderObservation] = [:]
         for name in scope {
@@ -78,9 +105,7 @@ public struct Engine: Sendable {
             return result
         }
         observations.merge(observed) { _, new in new }
-        let plan = planner.plan(
-            PlanInput(desired: desired, observations: observations, records: priors, secretKey: key, targets: targets))
-        return PlanRun(plan: plan, desired: desired, records: records, targets: targets, providers: providers)
+        return (providers, observations)
     }
 
     // MARK: - apply

@@ -25,6 +25,8 @@ public struct Differ: Sendable {
     public func diff(desired: Value, remote: Value) -> [FieldDiff] {
         var result: [FieldDiff] = []
         walk(desired: desired, remote: remote, path: .root, isExact: exactPaths.contains(.root), into: &result)
+        // Walked in dictionary order (no per-object key sort); sorted once, here.
+        if result.count > 1 { result.sort(by: FieldDiff.displayOrder) }
         return result
     }
 
@@ -38,19 +40,21 @@ public struct Differ: Sendable {
     private func walk(desired: Value, remote: Value, path: FieldPath, isExact: Bool, into result: inout [FieldDiff]) {
         if skip(path) { return }
         if case .object(let wanted) = desired, case .object(let held) = remote {
-            for key in wanted.keys.sorted() {
+            for (key, wantedValue) in wanted {
                 let child = path.appending(key)
-                let childExact = isExact || exactPaths.contains(child)
+                let childExact = isExact || (!exactPaths.isEmpty && exactPaths.contains(child))
                 if let remoteValue = held[key] {
-                    walk(desired: wanted[key]!, remote: remoteValue, path: child, isExact: childExact, into: &result)
-                } else if !(wanted[key]!.isNull) {
-                    addLeaves(wanted[key]!, path: child, into: &result)
+                    walk(desired: wantedValue, remote: remoteValue, path: child, isExact: childExact, into: &result)
+                } else if !wantedValue.isNull {
+                    addLeaves(wantedValue, path: child, into: &result)
                 }
             }
-            for key in held.keys.sorted() where wanted[key] == nil {
+            // Removals exist only below exact paths.
+            guard isExact || !exactPaths.isEmpty else { return }
+            for (key, heldValue) in held where wanted[key] == nil {
                 let child = path.appending(key)
-                guard isExact || exactPaths.contains(child), !held[key]!.isNull else { continue }
-                removeLeaves(held[key]!, path: child, into: &result)
+                guard isExact || exactPaths.contains(child), !heldValue.isNull else { continue }
+                removeLeaves(heldValue, path: child, into: &result)
             }
             return
         }

@@ -113,7 +113,7 @@ public struct Planner: Sendable {
         }
 
         // Connections connsync created that are no longer desired: delete with prune, else leave alone.
-        for record in input.records.sorted(by: { $0.address < $1.address }) where !desiredAddresses.contains(record.address) {
+        for record in input.records.filter({ !desiredAddresses.contains($0.address) }).sorted(by: { $0.address < $1.address }) {
             guard targetSet.isEmpty || targetSet.contains(record.address) else { continue }
             guard let provider = input.desired.provider(named: record.address.provider), record.isCreatedByConnsync else { continue }
             guard provider.prune else {
@@ -144,11 +144,14 @@ public struct Planner: Sendable {
         }
 
         // What connsync leaves alone: remote connections it does not manage.
+        var managedByProvider: [String: Set<String>] = [:]
+        if targetSet.isEmpty {
+            for address in desiredAddresses { managedByProvider[address.provider, default: []].insert(address.name) }
+            for record in input.records { managedByProvider[record.address.provider, default: []].insert(record.address.name) }
+        }
         for providerName in scope {
             guard let remoteByName = remoteByProvider[providerName], targetSet.isEmpty else { continue }
-            let managed = Set(
-                input.desired.connections.filter { $0.address.provider == providerName }.map(\.name)
-                    + input.records.filter { $0.address.provider == providerName }.map(\.address.name))
+            let managed = managedByProvider[providerName] ?? []
             let unmanaged = remoteByName.keys.filter { !managed.contains($0) }.count
             if unmanaged > 0 {
                 notes.append(
@@ -194,7 +197,7 @@ public struct Planner: Sendable {
                 "inherited from Database \(connection.databaseRef ?? "?") but not held by \(provider.type): "
                     + connection.skippedFields.map(\.rawValue).joined(separator: ", ") + " (skipped)")
         }
-        let appliedValueHash = SecretHasher.digest(hasher.canonicalJSON(desiredView, of: connection.address))
+        let appliedValueHash = SecretHasher.digest(hasher.canonicalJSON(desiredView, of: connection.address, known: secretHashes))
 
         guard let remote = matches.first else {
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
@@ -206,7 +209,7 @@ public struct Planner: Sendable {
                 recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: true))
         }
 
-        let remoteView = mapping.normalize(remote.raw)
+        let remoteView = remote.normalized ?? mapping.normalize(remote.raw)
         let removalNote =
             mapping.updateAction == .replace
             ? "not in desired state: removed by \(provider.type == .wixData ? "PUT" : "the update")"
@@ -298,20 +301,21 @@ public struct Planner: Sendable {
     // MARK: - fingerprints
 
     private func remoteFingerprint(scope: [String], observations: [String: ProviderObservation], hasher: SecretHasher) -> String {
-        var providers: [Value] = []
+        var parts: [String] = ["remote"]
         for providerName in scope {
             switch observations[providerName] {
             case .observed(let objects)?:
                 let sorted = objects.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") }
-                providers.append(["provider": .string(providerName), "objects": .array(sorted.map(\.raw))])
+                parts.append(contentsOf: ["provider", providerName, String(sorted.count)])
+                parts.append(contentsOf: sorted.map(\.canonicalJSON))
             case .failed(let message)?:
-                providers.append(["provider": .string(providerName), "failed": .string(message)])
+                parts.append(contentsOf: ["failed", providerName, message])
             case nil:
-                providers.append(["provider": .string(providerName), "missing": true])
+                parts.append(contentsOf: ["missing", providerName])
             }
         }
-        // One serialization, one HMAC pass.
-        return hasher.hash(parts: ["remote", Value.array(providers).jsonString()])
+        // Parts are length-prefixed by the hasher, so the concatenation is unambiguous.
+        return hasher.hash(parts: parts)
     }
 
     /// Built from each planned connection's applied-value hash (a keyed hash of its whole
@@ -328,8 +332,9 @@ public struct Planner: Sendable {
                 ].joined(separator: "\u{1F}"))
         }
         var applied: [Address: String] = [:]
-        for change in changes {
-            if let hash = change.recordUpdate?.appliedValueHash { applied[change.address] = hash }
+        applied.reserveCapacity(changes.count)
+        for index in changes.indices {
+            if let hash = changes[index].recordUpdate?.appliedValueHash { applied[changes[index].address] = hash }
         }
         for connection in connections {
             parts.append(connection.address.description)

@@ -22,42 +22,50 @@ public struct SecretHasher: @unchecked Sendable {
 
     /// Hex HMAC of arbitrary parts, joined unambiguously.
     public func hash(parts: [String]) -> String {
+        // One contiguous buffer, one update: HMAC's generic `update(data:)` costs far more
+        // per call than the hashing of a short part.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count + 8 })
+        for part in parts { Self.append(part, to: &buffer) }
         var hmac = keyed
-        for part in parts { Self.feed(part, into: &hmac) }
-        return hexString(hmac.finalize())
+        buffer.withUnsafeBytes { hmac.update(data: $0) }
+        return hmac.finalize().withUnsafeBytes(hexString)
     }
 
     /// Length-prefixed, so that parts cannot run into each other.
-    static func feed(_ text: String, into hmac: inout HMAC<SHA256>) {
-        var copy = text
-        copy.withUTF8 { bytes in
-            var length = UInt64(bytes.count).bigEndian
-            withUnsafeBytes(of: &length) { hmac.update(data: $0) }
-            hmac.update(data: UnsafeRawBufferPointer(bytes))
-        }
+    static func append(_ text: String, to buffer: inout [UInt8]) {
+        let count = UInt64(text.utf8.count)
+        for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: count >> UInt64(shift))) }
+        buffer.append(contentsOf: text.utf8)
     }
 
     /// A canonical JSON of `value` in which every secret is replaced by its keyed hash:
     /// safe to hash or store, and still different when a secret changes.
-    public func canonicalJSON(_ value: Value, of address: Address) -> String {
+    ///
+    /// `known` holds hashes already computed for this connection, by path (its description),
+    /// so that a secret is not hashed twice.
+    public func canonicalJSON(_ value: Value, of address: Address, known: [String: String] = [:]) -> String {
         value.jsonString(secrets: .replace { path, secret in
-            "hmac:" + self.hash(secret: secret.value?.revealed() ?? "", field: path, of: address)
+            "hmac:" + (known[path.description] ?? self.hash(secret: secret.value?.revealed() ?? "", field: path, of: address))
         })
     }
 
     /// Hex SHA-256 of text that holds no secret in clear (used over canonical JSON).
     public static func digest(_ text: String) -> String {
-        hexString(SHA256.hash(data: Data(text.utf8)))
+        var text = text
+        return text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }.withUnsafeBytes(hexString)
     }
 }
 
-/// Lower-case hex of a byte sequence.
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var result: [UInt8] = []
-    for byte in bytes {
-        result.append(digits[Int(byte >> 4)])
-        result.append(digits[Int(byte & 0x0F)])
+/// Lower-case hex of bytes.
+func hexString(_ bytes: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+        let digits: StaticString = "0123456789abcdef"
+        let table = UnsafeRawBufferPointer(start: digits.utf8Start, count: 16)
+        for (index, byte) in bytes.enumerated() {
+            output[2 * index] = table[Int(byte >> 4)]
+            output[2 * index + 1] = table[Int(byte & 0x0F)]
+        }
+        return bytes.count * 2
     }
-    return String(decoding: result, as: UTF8.self)
 }

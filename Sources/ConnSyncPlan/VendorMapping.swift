@@ -7,12 +7,33 @@ public struct RemoteObject: Sendable, Hashable {
     /// The name connsync matches desired connections by.
     public var name: String
     /// The object exactly as the vendor returned it.
-    public var raw: Value
+    public let raw: Value
+    /// `raw` as canonical JSON (sorted keys), what the plan's remote fingerprint is an HMAC
+    /// of. Worked out when the object is made, which for a provider is as its list pages
+    /// arrive, while other providers are still answering. Memory only: it may hold secrets
+    /// the vendor returns, exactly as `raw` does.
+    public let canonicalJSON: String
+    /// The mapping's normalized view of `raw`, when the provider computed it while observing;
+    /// the planner normalizes `raw` itself otherwise.
+    public let normalized: Value?
 
-    public init(id: String?, name: String, raw: Value) {
+    public init(id: String?, name: String, raw: Value, normalized: Value? = nil) {
         self.id = id
         self.name = name
         self.raw = raw
+        self.canonicalJSON = raw.jsonString()
+        self.normalized = normalized
+    }
+
+    /// Identity is what the vendor returned; the derived fields follow from it.
+    public static func == (lhs: RemoteObject, rhs: RemoteObject) -> Bool {
+        lhs.id == rhs.id && lhs.name == rhs.name && lhs.raw == rhs.raw
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(name)
+        hasher.combine(raw)
     }
 }
 

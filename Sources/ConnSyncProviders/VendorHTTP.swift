@@ -187,7 +187,7 @@ struct VendorHTTP: Sendable {
     func remoteObjects(_ items: [Value], mapping: any VendorMapping) -> [RemoteObject] {
         items.compactMap { raw in
             guard let identity = mapping.identity(of: raw) else { return nil }
-            return RemoteObject(id: identity.id, name: identity.name, raw: raw)
+            return RemoteObject(id: identity.id, name: identity.name, raw: raw, normalized: mapping.normalize(raw))
         }
     }
 }

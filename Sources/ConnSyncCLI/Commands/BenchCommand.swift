@@ -41,12 +41,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("baseline-in-flight"), help: "Requests in flight of the per-resource baseline.")
     var baselineInFlight: Int = 10
 
+    @Option(name: .customLong("plan-runs"), help: "Converged plans measured; the median is reported.")
+    var planRuns: Int = 11
+
     @Option(name: .long, help: "Phases to run, comma-separated: local, remote, git.")
     var phases: String = "local,remote,git"
 
     func validate() throws {
-        guard connections >= 5, documents >= 10, latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 1 else {
-            throw ValidationError("use at least 5 connections, 10 documents, a latency of 0 ms or more, and concurrencies of 1 or more")
+        guard connections >= 5, documents >= 10, latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 1, planRuns >= 1 else {
+            throw ValidationError("use at least 5 connections, 10 documents, a latency of 0 ms or more, and concurrencies and plan runs of 1 or more")
         }
     }
 
@@ -74,7 +77,7 @@ struct BenchCommand: AsyncParsableCommand {
             defer { emulator.stop() }
             let remote = try await measureRemote(base: emulator.baseURL, work: work)
             rows.append([
-                "plan, converged (list pages only)", Self.format(remote.plan), "\(remote.planRequests) GETs",
+                "plan, converged (list pages only; median of \(planRuns))", Self.format(remote.plan), "\(remote.planRequests) GETs",
                 "\(Self.format(remote.planBound)) (\(remote.planRounds) round trips)", String(format: "%.2f× bound", Self.ratio(remote.plan, remote.planBound)),
             ])
             rows.append([
@@ -312,15 +315,22 @@ struct BenchCommand: AsyncParsableCommand {
         let warmUp = try await engine.plan(desired)
         _ = try await engine.apply(warmUp, command: "connsync bench", host: "bench")
 
-        // 2. Converged plan.
-        var before = stack.recorder.count
+        // 2. Converged plan: the median of `planRuns` runs (each a full observe + plan).
+        var planWalls: [Duration] = []
+        var planRequests = 0
+        var before = 0
         var start = clock.now
-        let converged = try await engine.plan(desired)
-        let planWall = start.duration(to: clock.now)
-        let planRequests = stack.recorder.count - before
-        guard !converged.plan.summary.hasChanges, converged.plan.problems.isEmpty else {
-            throw ValidationError("the seeded emulator is not converged: \(converged.plan.summary), \(converged.plan.problems.first?.description ?? "")")
+        for _ in 0..<planRuns {
+            before = stack.recorder.count
+            start = clock.now
+            let converged = try await engine.plan(desired)
+            planWalls.append(start.duration(to: clock.now))
+            planRequests = stack.recorder.count - before
+            guard !converged.plan.summary.hasChanges, converged.plan.problems.isEmpty else {
+                throw ValidationError("the seeded emulator is not converged: \(converged.plan.summary), \(converged.plan.problems.first?.description ?? "")")
+            }
         }
+        let planWall = planWalls.sorted()[planWalls.count / 2]
         // The bound: per vendor, the first page, then the rest concurrently; vendors in parallel.
         var rounds = 1
         for vendor in Self.vendors {

@@ -32,6 +32,7 @@ public struct CredibleDataMapping: VendorMapping {
     public func normalize(_ raw: Value) -> Value {
         guard case .object(let fields) = raw else { return .emptyObject }
         var result: [String: Value] = [:]
+        result.reserveCapacity(fields.count)
         let type = fields["type"]?.stringValue
         let layout = Self.layouts.first { $0.value.type == type }
         for (key, value) in fields {

@@ -53,6 +53,7 @@ public struct DataforMapping: VendorMapping {
     public func normalize(_ raw: Value) -> Value {
         guard case .object(let fields) = raw else { return .emptyObject }
         var result: [String: Value] = [:]
+        result.reserveCapacity(fields.count)
         for (key, value) in fields {
             switch key {
             case "id", "name", "changed", "driverId", "PORT_NUMBER": continue

@@ -29,6 +29,7 @@ public struct LerianReporterMapping: VendorMapping {
     public func normalize(_ raw: Value) -> Value {
         guard case .object(let fields) = raw else { return .emptyObject }
         var result: [String: Value] = [:]
+        result.reserveCapacity(fields.count)
         for (key, value) in fields {
             switch key {
             case "id", "configName", "productName", "createdAt", "updatedAt", "deletedAt": continue

@@ -45,7 +45,8 @@ public struct LerianReporterProvider: Provider {
         while true {
             do {
                 let (response, _) = try await http.sendChange(change)
-                let id = (try? Value(json: response.body))?["id"]?.stringValue
+                // Only a create's answer holds an id connsync does not know yet.
+                let id = change.action == .create ? (try? Value(json: response.body))?["id"]?.stringValue : nil
                 return ApplyResponse(status: response.status, remoteID: id ?? change.remoteID)
             } catch where error.kind == .jobInProgress {
                 let delay = jobWait.delay(attempt: attempt)

@@ -58,7 +58,8 @@ enum MappingSupport {
 extension Value {
     /// A copy of this object without `keys`.
     func removingKeys(_ keys: Set<String>) -> Value {
-        guard case .object(let fields) = self else { return self }
-        return .object(fields.filter { !keys.contains($0.key) })
+        guard case .object(var fields) = self else { return self }
+        for key in keys { fields.removeValue(forKey: key) }
+        return .object(fields)
     }
 }

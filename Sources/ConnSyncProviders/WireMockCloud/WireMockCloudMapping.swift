@@ -22,6 +22,7 @@ public struct WireMockCloudMapping: VendorMapping {
     public func normalize(_ raw: Value) -> Value {
         guard case .object(let fields) = raw else { return .emptyObject }
         var result: [String: Value] = [:]
+        result.reserveCapacity(fields.count)
         for (key, value) in fields {
             switch key {
             case "id", "connectionName", "links": continue

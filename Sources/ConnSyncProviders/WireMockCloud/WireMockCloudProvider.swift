@@ -46,7 +46,8 @@ public struct WireMockCloudProvider: Provider {
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {
         let (response, _) = try await http.sendChange(change)
-        let id = (try? Value(json: response.body))?[path: "databaseConnection.id"]?.stringValue
+        // Only a create's answer holds an id connsync does not know yet.
+        let id = change.action == .create ? (try? Value(json: response.body))?[path: "databaseConnection.id"]?.stringValue : nil
         return ApplyResponse(status: response.status, remoteID: id ?? change.remoteID)
     }
 }

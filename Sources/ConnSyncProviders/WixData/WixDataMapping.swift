@@ -12,6 +12,7 @@ public struct WixDataMapping: VendorMapping {
     public var updateAction: Action { .replace }
 
     static let readOnly: Set<String> = ["connectionStatus", "publicKey", "capabilities"]
+    static let notCompared: Set<String> = readOnly.union(["name"])
 
     public func identity(of raw: Value) -> (id: String?, name: String)? {
         guard let name = raw["name"]?.stringValue else { return nil }
@@ -19,7 +20,7 @@ public struct WixDataMapping: VendorMapping {
     }
 
     public func normalize(_ raw: Value) -> Value {
-        raw.removingKeys(Self.readOnly.union(["name"]))
+        raw.removingKeys(Self.notCompared)
     }
 
     public func vendorObject(for connection: DesiredConnection, provider: ProviderConfig) -> Value {
