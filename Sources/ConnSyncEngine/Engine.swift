@@ -40,72 +40,107 @@ public struct Engine: Sendable {
 
     /// Observes every provider in scope concurrently, then plans. Never changes anything remote.
     ///
-    /// State is read while the desired connections' providers are observed (the round trips
-    /// dominate); a provider that is in scope only through state (prune) is observed after.
+    /// The round trips dominate, so the rest is fitted around them: state is read while the
+    /// providers are observed, and each provider's connections are planned as soon as its
+    /// list pages are in, while slower providers are still answering. A provider in scope
+    /// only through state (prune) is observed after state is read.
     public func plan(_ desired: DesiredState, targets: [Address] = []) async throws -> PlanRun {
-        var providers: [String: any Provider] = [:]
-        var observations: [String: ProviderObservation] = [:]
-        let store = self.store
-        async let stored = store.records()
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
-        let first = await observe(firstScope, desired: desired, targets: targets)
-        providers.merge(first.providers) { _, new in new }
-        observations.merge(first.observations) { _, new in new }
+        var (providers, observations) = build(firstScope, desired: desired)
+        let planner = self.planner
+        let store = self.store
+        let delegate = self.delegate
+        let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
 
-        let records = try await stored
-        let key = try await store.secretKey()
-        let priors = records.map {
-            PriorRecord(address: $0.address, remoteID: $0.remoteID, isCreatedByConnsync: $0.isCreatedByConnsync, secretHashes: $0.secretHashes)
+        enum Event: Sendable {
+            case state(records: [ConnectionRecord], key: [UInt8])
+            case observed(String, ProviderObservation)
+            case planned(ProviderPlan)
         }
+        let observable = providers
+        let (records, key, preplanned, observed) = try await withThrowingTaskGroup(of: Event.self) { group in
+            group.addTask {
+                let records = try await store.records()
+                return .state(records: records, key: try await store.secretKey())
+            }
+            for (name, provider) in observable {
+                group.addTask { .observed(name, await Self.observe(name, provider, names: targetNames[name], delegate: delegate)) }
+            }
+            var state: (records: [ConnectionRecord], priors: [PriorRecord], key: [UInt8])?
+            var waiting: [(String, ProviderObservation)] = []
+            var observed: [String: ProviderObservation] = [:]
+            var preplanned: [ProviderPlan] = []
+            func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: (records: [ConnectionRecord], priors: [PriorRecord], key: [UInt8])) {
+                let input = PlanInput(desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets)
+                group.addTask { .planned(planner.planConnections(of: name, input)) }
+            }
+            for try await event in group {
+                switch event {
+                case .state(let records, let key):
+                    let loaded = (records: records, priors: records.map(Self.prior), key: key)
+                    state = loaded
+                    for (name, observation) in waiting { startPlanning(name, observation, loaded) }
+                    waiting = []
+                case .observed(let name, let observation):
+                    observed[name] = observation
+                    if let state { startPlanning(name, observation, state) } else { waiting.append((name, observation)) }
+                case .planned(let plan):
+                    preplanned.append(plan)
+                }
+            }
+            guard let state else { throw CancellationError() }  // the state task always reports or throws
+            return (state.records, state.key, preplanned, observed)
+        }
+        observations.merge(observed) { _, new in new }
+
+        let priors = records.map(Self.prior)
         let rest = Planner.providersInScope(desired: desired, records: priors, targets: targets).filter { observations[$0] == nil }
         if !rest.isEmpty {
-            let second = await observe(rest, desired: desired, targets: targets)
-            providers.merge(second.providers) { _, new in new }
-            observations.merge(second.observations) { _, new in new }
+            var (more, failed) = build(rest, desired: desired)
+            for (name, provider) in more {
+                failed[name] = await Self.observe(name, provider, names: targetNames[name], delegate: delegate)
+            }
+            providers.merge(more) { _, new in new }
+            observations.merge(failed) { _, new in new }
         }
         let plan = planner.plan(
-            PlanInput(desired: desired, observations: observations, records: priors, secretKey: key, targets: targets))
+            PlanInput(desired: desired, observations: observations, records: priors, secretKey: key, targets: targets),
+            preplanned: preplanned)
         return PlanRun(plan: plan, desired: desired, records: records, targets: targets, providers: providers)
     }
 
-    /// Builds and observes the named providers concurrently; a failure is that provider's
-    /// observation, never an error of the whole plan.
-    private func observe(_ scope: [String], desired: DesiredState, targets: [Address]) async
-        -> (providers: [String: any Provider], observations: [String: ProviderObservation])
-    {
+    static func prior(_ record: ConnectionRecord) -> PriorRecord {
+        PriorRecord(address: record.address, remoteID: record.remoteID, isCreatedByConnsync: record.isCreatedByConnsync, secretHashes: record.secretHashes)
+    }
+
+    /// The providers of `scope`; one that cannot be built is a failed observation.
+    private func build(_ scope: [String], desired: DesiredState) -> (providers: [String: any Provider], failed: [String: ProviderObservation]) {
         var providers: [String: any Provider] = [:]
-        var observations: [String: ProviderObservation] = [:]
+        var failed: [String: ProviderObservation] = [:]
         for name in scope {
             guard let config = desired.provider(named: name) else { continue }
             do {
                 providers[name] = try buildProvider(config)
             } catch {
-                observations[name] = .failed(error.description)
+                failed[name] = .failed(error.description)
             }
         }
-        let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
-        let delegate = self.delegate
-        let observed = await withTaskGroup(of: (String, ProviderObservation).self) { group in
-            for (name, provider) in providers {
-                group.addTask {
-                    delegate.engine(.observing(provider: name))
-                    do {
-                        let objects = try await provider.observe(names: targetNames[name])
-                        delegate.engine(.observed(provider: name, connections: objects.count))
-                        return (name, .observed(objects))
-                    } catch {
-                        let message = (error as? ProviderError)?.description ?? "observe \(name): \(error)"
-                        delegate.engine(.observeFailed(provider: name, message: message))
-                        return (name, .failed(message))
-                    }
-                }
-            }
-            var result: [String: ProviderObservation] = [:]
-            for await (name, observation) in group { result[name] = observation }
-            return result
+        return (providers, failed)
+    }
+
+    /// Observes one provider; a failure is its observation, never an error of the whole plan.
+    private static func observe(_ name: String, _ provider: any Provider, names: Set<String>?, delegate: any EngineDelegate) async
+        -> ProviderObservation
+    {
+        delegate.engine(.observing(provider: name))
+        do {
+            let objects = try await provider.observe(names: names)
+            delegate.engine(.observed(provider: name, connections: objects.count))
+            return .observed(objects)
+        } catch {
+            delegate.engine(.observeFailed(provider: name, message: error.description))
+            return .failed(error.description)
         }
-        observations.merge(observed) { _, new in new }
-        return (providers, observations)
     }
 
     // MARK: - apply

@@ -23,6 +23,12 @@ public struct PlanInput: Sendable {
     }
 }
 
+/// The planned desired connections of one provider (see ``Planner/planConnections(of:_:)``).
+public struct ProviderPlan: Sendable {
+    public let provider: String
+    let outcomes: [Address: Result<Change, MappingError>]
+}
+
 /// The planner: a pure function of (desired, observed, state) → ``Plan``.
 ///
 /// It decides; providers only report. Write-only secrets are compared through
@@ -52,7 +58,46 @@ public struct Planner: Sendable {
         return names.sorted()
     }
 
-    public func plan(_ input: PlanInput) -> Plan {
+    /// Plans the desired connections of one observed provider: what ``plan(_:preplanned:)``
+    /// would do for them, done early, e.g. as soon as that provider's list pages arrived
+    /// while others are still answering. Empty when the provider was not observed.
+    public func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
+        guard case .observed(let objects)? = input.observations[providerName],
+            let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type]
+        else { return ProviderPlan(provider: providerName, outcomes: [:]) }
+        let hasher = SecretHasher(key: input.secretKey)
+        let targetSet = Set(input.targets)
+        let connections = input.desired.connections.filter {
+            $0.address.provider == providerName && (targetSet.isEmpty || targetSet.contains($0.address))
+        }
+        var priors: [Address: PriorRecord] = [:]
+        for record in input.records where record.address.provider == providerName && priors[record.address] == nil {
+            priors[record.address] = record
+        }
+        var remoteByName: [String: [RemoteObject]] = [:]
+        for object in objects { remoteByName[object.name, default: []].append(object) }
+        let remoteIndex = remoteByName
+        let recordIndex = priors
+        // Each connection is planned on its own (a pure function): spread them over the cores.
+        let outcomes = Parallel.map(connections) { connection -> Result<Change, MappingError> in
+            do throws(MappingError) {
+                return .success(
+                    try planConnection(
+                        connection, provider: provider, mapping: mapping, matches: remoteIndex[connection.name] ?? [],
+                        prior: recordIndex[connection.address], hasher: hasher))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var result: [Address: Result<Change, MappingError>] = [:]
+        result.reserveCapacity(connections.count)
+        for (connection, outcome) in zip(connections, outcomes) { result[connection.address] = outcome }
+        return ProviderPlan(provider: providerName, outcomes: result)
+    }
+
+    /// The plan of `input`. `preplanned` holds providers already planned with
+    /// ``planConnections(of:_:)`` from this same input; the others are planned here.
+    public func plan(_ input: PlanInput, preplanned: [ProviderPlan] = []) -> Plan {
         let hasher = SecretHasher(key: input.secretKey)
         let targetSet = Set(input.targets)
         let recordsByAddress = Dictionary(input.records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
@@ -85,26 +130,13 @@ public struct Planner: Sendable {
         }
 
         let connections = input.desired.connections.filter { targetSet.isEmpty || targetSet.contains($0.address) }
-        let providersByName = Dictionary(input.desired.providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let remoteIndex = remoteByProvider
-        // Each connection is planned on its own (a pure function): spread them over the cores.
-        let outcomes = Parallel.map(connections) { connection -> Result<Change, MappingError>? in
-            guard let provider = providersByName[connection.address.provider], let mapping = mappings[provider.type],
-                let remoteByName = remoteIndex[provider.name]
-            else { return nil }
-            do {
-                return .success(
-                    try planConnection(
-                        connection, provider: provider, mapping: mapping, matches: remoteByName[connection.name] ?? [],
-                        prior: recordsByAddress[connection.address], hasher: hasher))
-            } catch let error as MappingError {
-                return .failure(error)
-            } catch {
-                return .failure(MappingError("\(error)"))
-            }
+        var outcomesByProvider: [String: [Address: Result<Change, MappingError>]] = [:]
+        for providerName in remoteByProvider.keys {
+            let planned = preplanned.first { $0.provider == providerName } ?? planConnections(of: providerName, input)
+            outcomesByProvider[providerName] = planned.outcomes
         }
-        for (connection, outcome) in zip(connections, outcomes) {
-            switch outcome {
+        for connection in connections {
+            switch outcomesByProvider[connection.address.provider]?[connection.address] {
             case .some(.success(let change)): changes.append(change)
             case .some(.failure(let error)):
                 problems.append(PlanProblem(address: connection.address, provider: connection.address.provider, message: error.message))

@@ -45,3 +45,55 @@ struct HashingTests {
         #expect(c.remoteFingerprint != a.remoteFingerprint)
     }
 }
+
+@Suite("Planner: providers planned as they are observed")
+struct PreplannedTests {
+    /// The engine plans each provider as soon as its pages arrive; the final plan must be the
+    /// same as planning everything at once, including problems, notes and fingerprints.
+    @Test func preplannedProvidersGiveTheSamePlan() throws {
+        let wm = providerConfig("wm", .wiremockCloud, prune: true)
+        let df = providerConfig("df", .datafor)
+        let broken = providerConfig("broken", .wiremockCloud)
+        let wmMapping = WireMockCloudMapping()
+        let live: (String, String) -> RemoteObject = { name, host in
+            remote(
+                wmMapping,
+                [
+                    "id": .string("id-\(name)"), "connectionName": .string(name), "databaseType": "POSTGRESQL", "host": .string(host),
+                    "port": 5432, "databaseName": "orders", "username": "app",
+                ])
+        }
+        let connections = [
+            connection("wm", "orders", vendor: .wiremockCloud), connection("wm", "drifted", vendor: .wiremockCloud),
+            connection("wm", "new", vendor: .wiremockCloud), connection("df", "orders", vendor: .datafor),
+            connection("broken", "x", vendor: .wiremockCloud),
+        ]
+        let records = connections.map { priorRecord($0.address) } + [priorRecord(Address(provider: "wm", name: "gone"), created: true, id: "id-gone")]
+        let input = PlanInput(
+            desired: desiredState([wm, df, broken], connections),
+            observations: [
+                "wm": .observed([live("orders", "db.internal"), live("drifted", "old.internal"), live("gone", "db.internal"), live("other", "x")]),
+                "df": .observed([]), "broken": .failed("observe broken: 500 Internal Server Error"),
+            ],
+            records: records, secretKey: stateKey)
+        let planner = Planner(mappings: VendorMappings.all)
+        let whole = planner.plan(input)
+        let pieces = ["wm", "df", "broken"].map { name in
+            planner.planConnections(of: name, PlanInput(
+                desired: input.desired, observations: [name: input.observations[name]!], records: records, secretKey: stateKey))
+        }
+        let pipelined = planner.plan(input, preplanned: pieces)
+        #expect(whole.changes.map(\.address) == pipelined.changes.map(\.address))
+        #expect(whole.changes.map(\.action) == pipelined.changes.map(\.action))
+        #expect(whole.changes.map(lines) == pipelined.changes.map(lines))
+        #expect(whole.problems.map(\.description) == pipelined.problems.map(\.description))
+        #expect(whole.notes == pipelined.notes)
+        #expect(whole.remoteFingerprint == pipelined.remoteFingerprint)
+        #expect(whole.desiredFingerprint == pipelined.desiredFingerprint)
+        // And the plan is the one expected: a no-op, an update, a create, a prune, a problem.
+        #expect(whole.changes.map { "\($0.address) \($0.action)" }.sorted() == [
+            "df/orders create", "wm/drifted update", "wm/gone delete", "wm/new create", "wm/orders noOp",
+        ])
+        #expect(whole.problems.contains { $0.provider == "broken" })
+    }
+}
