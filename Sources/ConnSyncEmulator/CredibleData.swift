@@ -75,17 +75,20 @@ extension EmulatorState {
         guard parts.count >= 4, parts[0] == "api", parts[1] == "v0", parts[2] == "projects", parts.count <= 6, parts[4] == "connections"
         else { return CredibleData.error(404, "Not found") }
         let project = parts[3]
-        var store = credible[project] ?? OrderedStore()
+        // The project's store is mutated in place (`credible[project, default:]`), never
+        // through a local copy, which would copy all of its objects on every write.
         if parts.count == 5 {
             guard request.method == "GET" else { return CredibleData.error(405, "Method not allowed") }
-            let items = store.orderedKeys().compactMap { store.rendering($0, view: CredibleData.view) }
-            credible[project] = store
+            var items: [Data] = []
+            for key in credible[project, default: OrderedStore()].orderedKeys() {
+                if let item = credible[project, default: OrderedStore()].rendering(key, view: CredibleData.view) { items.append(item) }
+            }
             return .jsonArray(200, items: items)
         }
         let name = parts[5]
         switch request.method {
         case "GET":
-            guard let object = store[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            guard let object = credible[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
             return .json(200, CredibleData.view(object))
         case "POST":
             guard CredibleData.isValidName(name) else {
@@ -98,29 +101,26 @@ extension EmulatorState {
                     400, "type is required: one of postgres, mysql, bigquery, snowflake, duckdb, motherduck, trino")
             }
             guard body[block]?.objectValue != nil else { return CredibleData.error(400, "\(block) is required for type \(type)") }
-            guard store[name] == nil else { return CredibleData.error(409, "Connection \"\(name)\" already exists") }
+            guard credible[project]?[name] == nil else { return CredibleData.error(409, "Connection \"\(name)\" already exists") }
             var object: [String: Value] = ["type": .string(type)]
             for (key, value) in body where CredibleData.blocks.contains(key) { object[key] = value }
-            store.put(name, CredibleData.stored(.object(object), project: project, name: name))
-            credible[project] = store
+            credible[project, default: OrderedStore()].put(name, CredibleData.stored(.object(object), project: project, name: name))
             persist()
             return .json(201, ["message": .string("Connection \"\(name)\" created successfully")])
         case "PATCH":
-            guard let existing = store[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            guard let existing = credible[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
             guard let body = request.json?.objectValue else { return CredibleData.error(400, "The request body is not valid JSON") }
             let unknown = body.keys.filter { !CredibleData.blocks.contains($0) }.sorted()
             guard unknown.isEmpty else { return CredibleData.error(400, "Unknown fields: \(unknown.joined(separator: ", "))") }
             // Shallow top-level merge: a block that is sent replaces the stored block whole.
             var object = existing
             for (key, value) in body { object[key] = value }
-            store.put(name, object)
-            credible[project] = store
+            credible[project, default: OrderedStore()].put(name, object)
             persist()
             return .json(200, ["message": .string("Connection \"\(name)\" updated successfully")])
         case "DELETE":
-            guard store[name] != nil else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
-            store.remove(name)
-            credible[project] = store
+            guard credible[project]?[name] != nil else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            credible[project, default: OrderedStore()].remove(name)
             persist()
             return .json(200, ["message": .string("Connection \"\(name)\" deleted successfully")])
         default:

@@ -142,7 +142,7 @@ extension EmulatorState {
         }
         let id = parts[3]
         guard LerianReporter.isUUID(id) else { return LerianReporter.invalidID }
-        guard var store = lerian[tenant], let stored = store[id], stored["deletedAt"] == nil else { return LerianReporter.notFound }
+        guard let stored = lerian[tenant]?[id], stored["deletedAt"] == nil else { return LerianReporter.notFound }
         if parts.count == 5, parts[4] == "test", request.method == "POST" {
             let down = stored["host"]?.stringValue?.contains("unreachable") ?? false
             return .json(
@@ -162,8 +162,7 @@ extension EmulatorState {
             if consumeJob(id) { return LerianReporter.jobInProgress }
             var deleted = stored
             deleted["deletedAt"] = .string(Timestamps.now())
-            store.put(id, deleted)
-            lerian[tenant] = store
+            lerian[tenant]?.put(id, deleted)
             if let name = stored["configName"]?.stringValue { lerianByName[tenant]?[name] = nil }
             persist()
             return .empty(204)
@@ -187,13 +186,16 @@ extension EmulatorState {
         guard order == "asc" || order == "desc" else {
             return LerianReporter.error(400, "FET-0407", "Invalid Sort Order", "sortOrder must be asc or desc.")
         }
-        var store = lerian[tenant] ?? OrderedStore()
-        var live = store.orderedKeys().filter { store[$0]?["deletedAt"] == nil }
+        // Mutated in place (the render cache), never through a local copy of the store.
+        let keys = lerian[tenant, default: OrderedStore()].orderedKeys()
+        var live = keys.filter { lerian[tenant]?[$0]?["deletedAt"] == nil }
         if order == "desc" { live.reverse() }
         let start = min((page - 1) * limit, live.count)
         let end = min(start + limit, live.count)
-        let items = live[start..<end].compactMap { store.rendering($0, view: LerianReporter.view) }
-        lerian[tenant] = store
+        var items: [Data] = []
+        for key in live[start..<end] {
+            if let item = lerian[tenant, default: OrderedStore()].rendering(key, view: LerianReporter.view) { items.append(item) }
+        }
         return .jsonList(200, key: "items", items: items, rest: ["page": .int(page), "limit": .int(limit), "total": .int(live.count)])
     }
 
