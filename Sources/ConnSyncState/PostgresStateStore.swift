@@ -102,10 +102,31 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     static func open(_ configuration: PostgresConnection.Configuration, schema: String?, logger: Logger) async throws -> PostgresConnection {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         if let schema {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+            // IF NOT EXISTS is not safe against a concurrent creation (two processes would
+            // race on the catalog's unique index): create under a transaction-level lock.
+            try await serialized(on: connection, logger: logger) {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+            }
             try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
         }
         return connection
+    }
+
+    /// The advisory lock key under which connsync creates schemas and its migrations table,
+    /// the same for every state location of a database (creations are rare and short).
+    static let creationLockKey: Int64 = 0x636F_6E6E_7379_6E63  // "connsync"
+
+    /// Runs `body` in a transaction holding the creation lock.
+    static func serialized(on connection: PostgresConnection, logger: Logger, _ body: () async throws -> Void) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await connection.query("SELECT pg_advisory_xact_lock(\(creationLockKey))", logger: logger)
+            try await body()
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
     }
 
     /// The server's own message, never the connection string.
@@ -152,9 +173,11 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     ]
 
     func migrate() async throws {
-        try await connection.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
-            logger: logger)
+        try await Self.serialized(on: connection, logger: logger) {
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)",
+                logger: logger)
+        }
         let known = Self.migrations.map(\.version).max() ?? 0
         for migration in Self.migrations {
             try await connection.query("BEGIN", logger: logger)
@@ -176,7 +199,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
                 }
                 try await connection.query("COMMIT", logger: logger)
             } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
             }
         }
@@ -236,7 +259,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
             try await body()
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            try? await connection.query("ROLLBACK", logger: logger)
+            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
     }

@@ -329,3 +329,27 @@ struct StateStoreSpecificTests {
         }
     }
 }
+
+@Suite("PostgreSQL state: concurrent first use")
+struct PostgresFirstUseTests {
+    /// CI jobs started together all open a schema that does not exist yet: creating the
+    /// schema and the migrations table must not race (PostgreSQL's IF NOT EXISTS does).
+    @Test func manyOpenersOfANewSchemaAllSucceed() async throws {
+        let schema = "first_use_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let location = try StateLocation(parsing: try postgresURL(schema: schema))
+        let opened = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let store = try await openStateStore(location)
+                    let key = try await store.secretKey()
+                    try await store.close()
+                    return key.count
+                }
+            }
+            var sizes: [Int] = []
+            for try await size in group { sizes.append(size) }
+            return sizes
+        }
+        #expect(opened == Array(repeating: 32, count: 8))
+    }
+}
