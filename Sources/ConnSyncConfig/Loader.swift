@@ -64,16 +64,18 @@ public struct DesiredStateLoader: Sendable {
         var providers: [ParsedProvider] = []
         var databases: [ParsedDatabase] = []
         var connections: [ParsedConnection] = []
+        var invalid: [DocumentKind: Set<String>] = [:]
         for document in documents {
             switch checker.check(document) {
             case .provider(let provider)?: providers.append(provider)
             case .database(let database)?: databases.append(database)
             case .connection(let connection)?: connections.append(connection)
+            case .invalid(let kind, let name)?: invalid[kind, default: []].insert(name)
             case nil: break
             }
         }
         let state = CrossReferences(sink: sink, source: source.info).resolve(
-            providers: providers, databases: databases, connections: connections)
+            providers: providers, databases: databases, connections: connections, invalid: invalid)
         let diagnostics = sink.sorted
         let hasErrors = diagnostics.contains { $0.severity == .error }
         return LoadResult(state: hasErrors ? nil : state, diagnostics: diagnostics)
@@ -128,12 +130,18 @@ struct ParsedConnection {
     var location: SourceLocation
     var nameLocation: SourceLocation
     var specLocation: SourceLocation
+    /// The document had errors of its own: only its references are still checked, so that
+    /// every error of a run is reported together.
+    var hasErrors = false
 }
 
 enum ParsedDocument {
     case provider(ParsedProvider)
     case database(ParsedDatabase)
     case connection(ParsedConnection)
+    /// A Provider or Database with errors of its own: its name still counts as defined, so
+    /// that connections referring to it get no second, misleading "no Provider named" error.
+    case invalid(DocumentKind, name: String)
 }
 
 // MARK: - one document
@@ -269,7 +277,8 @@ struct DocumentChecker {
         switch kind {
         case .provider:
             let config = checkProvider(spec, at: specLocation, name: name ?? "", labels: labels, location: location, context: context)
-            guard let config, let _ = name, !context.failed else { return nil }
+            guard let name else { return nil }
+            guard let config, !context.failed else { return .invalid(.provider, name: name) }
             return .provider(ParsedProvider(config: config, location: location))
         case .database:
             var fieldLocations: [CommonField: SourceLocation] = [:]
@@ -280,7 +289,8 @@ struct DocumentChecker {
                     "unknown key '\(entry.key)'; a Database spec has engine, host, port, database, username, password, schema and ssl",
                     at: entry.keyLocation)
             }
-            guard let name, !context.failed else { return nil }
+            guard let name else { return nil }
+            guard !context.failed else { return .invalid(.database, name: name) }
             return .database(
                 ParsedDatabase(
                     definition: DatabaseDefinition(name: name, labels: labels, fields: fields, location: location), location: location,
@@ -686,12 +696,13 @@ struct DocumentChecker {
         if provider == nil, !spec.contains(where: { $0.key == "provider" }) {
             context.error("missing-field", "spec.provider", "required field is missing: name the Provider this connection belongs to", at: specLocation)
         }
-        guard let name, let provider, !context.failed else { return nil }
+        guard let name, let provider else { return nil }
         return .connection(
             ParsedConnection(
                 id: context.id, name: name, labels: labels, provider: provider, providerLocation: providerLocation, databaseRef: databaseRef,
                 databaseRefLocation: databaseRefLocation, fields: fields, fieldLocations: fieldLocations, options: options,
-                optionKeys: optionKeys, location: location, nameLocation: nameLocation, specLocation: specLocation))
+                optionKeys: optionKeys, location: location, nameLocation: nameLocation, specLocation: specLocation,
+                hasErrors: context.failed))
     }
 
     /// `spec.options` as written, with string leaves written as references turned into secrets.
@@ -759,7 +770,9 @@ struct CrossReferences {
         sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
     }
 
-    func resolve(providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection]) -> DesiredState {
+    func resolve(
+        providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection], invalid: [DocumentKind: Set<String>] = [:]
+    ) -> DesiredState {
         var providerByName: [String: ParsedProvider] = [:]
         for provider in providers {
             if let first = providerByName[provider.config.name] {
@@ -795,6 +808,8 @@ struct CrossReferences {
             }
             seen[address] = connection.location
             guard let provider = providerByName[connection.provider] else {
+                // A Provider that exists but has errors was reported at its own document.
+                if invalid[.provider]?.contains(connection.provider) == true { continue }
                 let known = providerByName.keys.sorted()
                 error(
                     "unknown-provider", connection.id, "spec.provider",
@@ -806,6 +821,7 @@ struct CrossReferences {
             if let ref = connection.databaseRef {
                 database = databaseByName[ref]
                 if database == nil {
+                    if invalid[.database]?.contains(ref) == true { continue }
                     let known = databaseByName.keys.sorted()
                     error(
                         "unknown-database", connection.id, "spec.databaseRef",
@@ -814,6 +830,9 @@ struct CrossReferences {
                     continue
                 }
             }
+            // A document with errors of its own is not checked against its vendor (its
+            // fields are not all known); its references were, above.
+            guard !connection.hasErrors else { continue }
             if let result = check(connection, provider: provider.config, database: database) {
                 desired.append(result)
             }

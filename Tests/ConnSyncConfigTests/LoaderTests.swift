@@ -110,6 +110,41 @@ struct LoaderTests {
         #expect(result.errors.map(\.code) == ["yaml-syntax", "port-range", "invalid-value", "unknown-provider"])
     }
 
+    /// A connection with an error of its own still has its references checked; a connection
+    /// that refers to a Provider or Database with errors gets no second, misleading error.
+    @Test func referencesAreCheckedForBrokenDocumentsWithoutCascades() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            """
+            apiVersion: connsync/v1
+            kind: Provider
+            metadata: {name: wm}
+            spec: {type: wiremock-cloud, userId: u, auth: {token: {fromEnv: WM_TOKEN}}, typo: 1}
+            ---
+            apiVersion: connsync/v1
+            kind: Database
+            metadata: {name: orders}
+            spec: {port: 0}
+            ---
+            apiVersion: connsync/v1
+            kind: Connection
+            metadata: {name: uses-broken}
+            spec: {provider: wm, databaseRef: orders}
+            ---
+            apiVersion: connsync/v1
+            kind: Connection
+            metadata: {name: two-mistakes}
+            spec: {provider: ghost, port: 99999}
+
+            """, to: "all.yaml")
+        let result = load(directory)
+        #expect(result.state == nil)
+        #expect(result.errors.map(\.code) == ["unknown-key", "port-range", "unknown-provider", "port-range"])
+        #expect(result.errors.map { $0.location?.line } == [4, 9, 19, 19])
+        #expect(!result.errors.contains { $0.message.contains("no Provider named 'wm'") || $0.message.contains("no Database named") })
+    }
+
     @Test func secretsFromAbsoluteAndRelativeFilesTrimOneTrailingNewline() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
