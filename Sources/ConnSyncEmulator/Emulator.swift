@@ -434,6 +434,8 @@ struct EmulatorResponder: HTTPResponder {
             } catch {
                 return .json(400, ["error": .string(error.message)])
             }
+        case ("GET", "/_emulator/faults"):
+            return .json(200, ["faults": .array(await state.armedFaults())])
         case ("DELETE", "/_emulator/faults"):
             await state.clearFaults()
             return .json(200, ["cleared": true])

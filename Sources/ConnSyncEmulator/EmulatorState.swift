@@ -195,6 +195,17 @@ actor EmulatorState {
         faults = []
     }
 
+    /// Armed faults with the calls each still applies to (a consumed fault is gone).
+    func armedFaults() -> [Value] {
+        faults.map { fault in
+            [
+                "id": .int(fault.id), "vendor": fault.vendor.map { .string($0.rawValue) } ?? .null,
+                "method": fault.method.map(Value.string) ?? .null, "path": fault.path.map(Value.string) ?? .null,
+                "action": .string(fault.action.rawValue), "remaining": .int(fault.remaining),
+            ]
+        }
+    }
+
     func record(_ entry: LoggedRequest) {
         var entry = entry
         logSequence += 1

@@ -12,6 +12,9 @@ struct AdminTests {
                 "POST", "/_emulator/faults", auth: nil,
                 json: ["vendor": "lerian-reporter", "path": "/v1/management/connections*", "count": 2, "status": 429, "retryAfter": 3])
             #expect(armed.status == 201)
+            let listed = try await emulator.call("GET", "/_emulator/faults", auth: nil)
+            #expect(listed.json?["faults"]?.arrayValue?.map { $0["remaining"] } == [2])
+            #expect(listed.json?["faults"]?.arrayValue?.first?["vendor"] == "lerian-reporter")
             for _ in 0..<2 {
                 let limited = try await emulator.call("GET", "/v1/management/connections", auth: nil)
                 #expect(limited.status == 429)
@@ -19,6 +22,7 @@ struct AdminTests {
                 #expect(limited.json?["code"]?.stringValue?.hasPrefix("FET-") == true)
             }
             #expect(try await emulator.call("GET", "/v1/management/connections", auth: nil).status == 200)
+            #expect(try await emulator.call("GET", "/_emulator/faults", auth: nil).json == ["faults": []])
             // A fault for one vendor leaves the others alone.
             _ = try await emulator.call("POST", "/_emulator/faults", auth: nil, json: ["vendor": "wix-data", "status": 503])
             #expect(try await emulator.call("GET", "/v1/management/connections", auth: nil).status == 200)

@@ -184,7 +184,7 @@ struct ControllerTests {
             // Slow vendor: SIGTERM arrives while the run is in flight.
             try await workspace.fault(["vendor": "wiremock-cloud", "action": "delay", "delayMs": 1500, "count": 1])
             try await fixture.start()
-            try await Task.sleep(for: .milliseconds(300))
+            try await workspace.waitUntilFaultsAreTaken()  // the delayed call is in flight
             #expect(try await fixture.stop() == 0)
             let lines = fixture.controller!.stderr
             #expect(lines.contains("shutting down"))
@@ -268,7 +268,8 @@ struct SharedStateTests {
             try workspace.writeConfig(Workspace.connection("orders", provider: "cd"))
             try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "delay", "delayMs": 2500, "count": 1])
             async let slow = workspace.run(["apply", "--auto-approve"])
-            try await Task.sleep(for: .milliseconds(700))
+            // The delayed POST is in flight: the first apply holds the lock (it locks before sending).
+            try await workspace.waitUntilFaultsAreTaken()
             let impatient = try await workspace.run(["apply", "--auto-approve", "--lock-timeout", "200ms"])
             #expect(impatient.status == 1)
             #expect(impatient.stderr.contains("the state is locked by connsync apply (pid"))

@@ -219,6 +219,17 @@ final class Workspace: @unchecked Sendable {
         _ = try await adminCall("POST", "/_emulator/faults", spec)
     }
 
+    /// Waits until every armed fault has been taken by an arriving call (e.g. a delayed
+    /// call is now in flight); fails after `timeout` rather than hanging.
+    func waitUntilFaultsAreTaken(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await adminCall("GET", "/_emulator/faults")["faults"]?.arrayValue?.isEmpty == true { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("armed faults were not taken within \(timeout)")
+    }
+
     /// Vendor calls that write (not GET).
     func writes() async throws -> [Value] {
         try await requests().filter { $0["method"]?.stringValue != "GET" }
