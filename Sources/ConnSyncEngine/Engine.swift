@@ -52,32 +52,36 @@ public struct Engine: Sendable {
         let delegate = self.delegate
         let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
 
+        struct LoadedState: Sendable {
+            var records: [ConnectionRecord]
+            var priors: [PriorRecord]
+            var key: [UInt8]
+        }
         enum Event: Sendable {
-            case state(records: [ConnectionRecord], key: [UInt8])
+            case state(LoadedState)
             case observed(String, ProviderObservation)
             case planned(ProviderPlan)
         }
         let observable = providers
-        let (records, key, preplanned, observed) = try await withThrowingTaskGroup(of: Event.self) { group in
+        let (state, preplanned, observed) = try await withThrowingTaskGroup(of: Event.self) { group in
             group.addTask {
                 let records = try await store.records()
-                return .state(records: records, key: try await store.secretKey())
+                return .state(LoadedState(records: records, priors: records.map(Self.prior), key: try await store.secretKey()))
             }
             for (name, provider) in observable {
                 group.addTask { .observed(name, await Self.observe(name, provider, names: targetNames[name], delegate: delegate)) }
             }
-            var state: (records: [ConnectionRecord], priors: [PriorRecord], key: [UInt8])?
+            var state: LoadedState?
             var waiting: [(String, ProviderObservation)] = []
             var observed: [String: ProviderObservation] = [:]
             var preplanned: [ProviderPlan] = []
-            func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: (records: [ConnectionRecord], priors: [PriorRecord], key: [UInt8])) {
+            func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: LoadedState) {
                 let input = PlanInput(desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets)
                 group.addTask { .planned(planner.planConnections(of: name, input)) }
             }
             for try await event in group {
                 switch event {
-                case .state(let records, let key):
-                    let loaded = (records: records, priors: records.map(Self.prior), key: key)
+                case .state(let loaded):
                     state = loaded
                     for (name, observation) in waiting { startPlanning(name, observation, loaded) }
                     waiting = []
@@ -89,12 +93,11 @@ public struct Engine: Sendable {
                 }
             }
             guard let state else { throw CancellationError() }  // the state task always reports or throws
-            return (state.records, state.key, preplanned, observed)
+            return (state, preplanned, observed)
         }
         observations.merge(observed) { _, new in new }
 
-        let priors = records.map(Self.prior)
-        let rest = Planner.providersInScope(desired: desired, records: priors, targets: targets).filter { observations[$0] == nil }
+        let rest = Planner.providersInScope(desired: desired, records: state.priors, targets: targets).filter { observations[$0] == nil }
         if !rest.isEmpty {
             var (more, failed) = build(rest, desired: desired)
             for (name, provider) in more {
@@ -104,9 +107,9 @@ public struct Engine: Sendable {
             observations.merge(failed) { _, new in new }
         }
         let plan = planner.plan(
-            PlanInput(desired: desired, observations: observations, records: priors, secretKey: key, targets: targets),
+            PlanInput(desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets),
             preplanned: preplanned)
-        return PlanRun(plan: plan, desired: desired, records: records, targets: targets, providers: providers)
+        return PlanRun(plan: plan, desired: desired, records: state.records, targets: targets, providers: providers)
     }
 
     static func prior(_ record: ConnectionRecord) -> PriorRecord {

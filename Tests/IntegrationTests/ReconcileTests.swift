@@ -464,6 +464,23 @@ struct ReconcileBehaviourTests {
         }
     }
 
+    /// State is read while vendors are listed; when it cannot be read, plan and apply fail
+    /// naming the state, and nothing is written anywhere.
+    @Test func anUnreadableStateFailsThePlanAndWritesNothing() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
+            try Data("this is not an SQLite database, just text that is long enough to look like a header".utf8)
+                .write(to: URL(fileURLWithPath: workspace.statePath))
+            let plan = try await workspace.plan()
+            #expect(plan.status == 1)
+            #expect(plan.stderr.contains("state"), "\(plan.stderr)")
+            #expect(plan.stderr.contains(workspace.statePath) || plan.stderr.contains("state.db"), "\(plan.stderr)")
+            let apply = try await workspace.apply()
+            #expect(apply.status == 1)
+            #expect(try await workspace.writes().isEmpty)
+        }
+    }
+
     @Test func invalidDesiredStateSendsNothing() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "wm", extra: "  port: 70000\n"))
