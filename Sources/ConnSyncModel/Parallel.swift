@@ -1,10 +1,11 @@
 import Dispatch
 import Foundation
 
-/// Order-preserving parallel map for pure work over many items (planning thousands of
-/// connections): chunks run on all cores; small inputs stay on the calling thread.
-enum Parallel {
-    static func map<T: Sendable, R: Sendable>(_ items: [T], minimumCount: Int = 512, _ transform: @Sendable (T) -> R) -> [R] {
+/// Order-preserving parallel map for pure work over many items (parsing thousands of
+/// files, planning thousands of connections): chunks run on all cores; small inputs stay
+/// on the calling thread.
+public enum Parallel {
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], minimumCount: Int = 512, _ transform: @Sendable (T) -> R) -> [R] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard items.count >= minimumCount, cores > 1 else { return items.map(transform) }
         let results = ResultSlots<R>(count: items.count)
