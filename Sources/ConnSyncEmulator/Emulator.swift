@@ -310,7 +310,9 @@ struct EmulatorResponder: HTTPResponder {
     /// Which vendor a path belongs to, stripping datafor's web-app prefix.
     func route(_ request: inout EmulatorRequest) -> (EmulatedVendor, String)? {
         let path = request.path
-        if let range = path.firstRange(of: Datafor.prefix) {
+        // datafor is served below any web-app prefix (Foundation's search: the generic
+        // `firstRange(of:)` showed in profiles).
+        if let range = path.range(of: Datafor.prefix) {
             let operation = String(path[range.upperBound...])
             request.path = Datafor.prefix + operation
             return (.datafor, operation)
