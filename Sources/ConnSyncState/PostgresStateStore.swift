@@ -266,12 +266,10 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
 
     public func upsert(_ records: [ConnectionRecord]) async throws {
         guard !records.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         do {
             try await transaction {
                 for record in records {
-                    let hashes = String(decoding: try encoder.encode(record.secretHashes), as: UTF8.self)
+                    let hashes = encodeHashes(record.secretHashes)
                     let updated = record.updatedAt.timeIntervalSince1970
                     try await connection.query(
                         """
@@ -459,9 +457,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     // MARK: history
 
     public func appendHistory(_ entry: HistoryEntry) async throws -> Int64 {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let changes = String(decoding: try encoder.encode(entry.changes), as: UTF8.self)
+        let changes = encodeHistoryChanges(entry.changes)
         do {
             var id: Int64 = 0
             for try await value in try await connection.query(

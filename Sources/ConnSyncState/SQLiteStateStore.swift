@@ -143,10 +143,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     public func upsert(_ records: [ConnectionRecord]) async throws {
         guard !records.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let rows = try records.map { record -> StatementArguments in
-            let hashes = String(decoding: try encoder.encode(record.secretHashes), as: UTF8.self)
+        let rows = records.map { record -> StatementArguments in
+            let hashes = encodeHashes(record.secretHashes)
             return [
                 record.address.provider, record.address.name, record.vendor.rawValue, record.remoteID, record.isCreatedByConnsync,
                 hashes, record.appliedValueHash, record.lastCommit, record.updatedAt.timeIntervalSince1970,
@@ -287,9 +285,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     // MARK: history
 
     public func appendHistory(_ entry: HistoryEntry) async throws -> Int64 {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let changes = String(decoding: try encoder.encode(entry.changes), as: UTF8.self)
+        let changes = encodeHistoryChanges(entry.changes)
         return try await run { db in
             try db.execute(
                 sql: """

@@ -1,0 +1,30 @@
+import ConnSyncModel
+@testable import ConnSyncState
+import Foundation
+import Testing
+
+/// What the stores write as JSON columns must read back exactly, with Foundation's decoder
+/// for history and with the stores' own reader for hashes.
+@Suite("State encodings")
+struct EncodingTests {
+    @Test func historyChangesRoundTripThroughJSONDecoder() throws {
+        let changes = [
+            HistoryChange(address: Address(provider: "wm", name: "orders"), action: "update", outcome: "ok", message: nil),
+            HistoryChange(
+                address: Address(provider: "rep", name: "a.b_c-1"), action: "create", outcome: "failed",
+                message: "409 Conflict: FET-1021 \"job\" in progress / retry\nlater \u{1F680} \\ tab\t"),
+        ]
+        let text = encodeHistoryChanges(changes)
+        #expect(try JSONDecoder().decode([HistoryChange].self, from: Data(text.utf8)) == changes)
+        #expect(!text.contains("\"message\":null"))
+        #expect(encodeHistoryChanges([]) == "[]")
+    }
+
+    @Test func hashesRoundTripSorted() {
+        let hashes = ["password": "ab12", "configuration.secretKey": "cd34", "ssl.key": "ef56"]
+        let text = encodeHashes(hashes)
+        #expect(text == #"{"configuration.secretKey":"cd34","password":"ab12","ssl.key":"ef56"}"#)
+        #expect(decodeHashes(text) == hashes)
+        #expect(decodeHashes(encodeHashes([:])) == [:])
+    }
+}
