@@ -266,7 +266,9 @@ struct SharedStateTests {
     @Test func aSecondApplyGivesUpAfterTheLockTimeoutSayingWhoHoldsIt() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "cd"))
-            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "delay", "delayMs": 2500, "count": 1])
+            // Long enough that the second process, however slowly a loaded machine starts it,
+            // meets the lock still held (it gives up after 200 ms and never waits this out).
+            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "delay", "delayMs": 10000, "count": 1])
             async let slow = workspace.run(["apply", "--auto-approve"])
             // The delayed POST is in flight: the first apply holds the lock (it locks before sending).
             try await workspace.waitUntilFaultsAreTaken()
