@@ -44,11 +44,14 @@ struct LockRaceTests {
         defer { directory.remove() }
         let marker = directory.url.appendingPathComponent("marker").path
         let binary = try connsyncBinaryPath()
-        let holder = try BackgroundProcess(binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--seconds", "3"])
+        // Held long enough that the late process, however slowly a loaded machine starts it,
+        // meets the lock still held.
+        let holder = try BackgroundProcess(binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--seconds", "10"])
         // Wait until the holder has the lock (it wrote its start line).
-        for _ in 0..<500 where !FileManager.default.fileExists(atPath: marker) {
+        for _ in 0..<3000 where !FileManager.default.fileExists(atPath: marker) {
             try await Task.sleep(for: .milliseconds(10))
         }
+        #expect(FileManager.default.fileExists(atPath: marker), "the holder never took the lock")
         let late = try await runProcess(binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--lock-timeout", "300ms"])
         #expect(late.status == 1)
         #expect(late.stderr.contains("the state is locked by connsync state hold-lock (pid \(holder.process.processIdentifier)"))
