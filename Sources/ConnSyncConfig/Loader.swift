@@ -770,31 +770,36 @@ struct CrossReferences {
         sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
     }
 
+    /// Documents of one kind by name; a second document with a name is an error at it.
+    func unique<Parsed>(
+        _ documents: [Parsed], kind: DocumentKind, name: (Parsed) -> String, location: (Parsed) -> SourceLocation
+    ) -> [String: Parsed] {
+        var byName: [String: Parsed] = [:]
+        for document in documents {
+            let documentName = name(document)
+            if let first = byName[documentName] {
+                error(
+                    "duplicate-name", DocumentID(kind: kind, name: documentName), "metadata.name",
+                    "a \(kind.rawValue) named '\(documentName)' is already defined at \(location(first)); names are unique per kind",
+                    at: location(document))
+            } else {
+                byName[documentName] = document
+            }
+        }
+        return byName
+    }
+
+    /// "no Provider named 'x'; known: a, b" (or "; define one").
+    static func noSuch(_ kind: DocumentKind, _ name: String, known: some Sequence<String>) -> String {
+        let names = known.sorted()
+        return "no \(kind.rawValue) named '\(name)'" + (names.isEmpty ? "; define one" : "; known: \(names.joined(separator: ", "))")
+    }
+
     func resolve(
         providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection], invalid: [DocumentKind: Set<String>] = [:]
     ) -> DesiredState {
-        var providerByName: [String: ParsedProvider] = [:]
-        for provider in providers {
-            if let first = providerByName[provider.config.name] {
-                error(
-                    "duplicate-name", DocumentID(kind: .provider, name: provider.config.name), "metadata.name",
-                    "a Provider named '\(provider.config.name)' is already defined at \(first.location); names are unique per kind",
-                    at: provider.location)
-            } else {
-                providerByName[provider.config.name] = provider
-            }
-        }
-        var databaseByName: [String: ParsedDatabase] = [:]
-        for database in databases {
-            if let first = databaseByName[database.definition.name] {
-                error(
-                    "duplicate-name", DocumentID(kind: .database, name: database.definition.name), "metadata.name",
-                    "a Database named '\(database.definition.name)' is already defined at \(first.location); names are unique per kind",
-                    at: database.location)
-            } else {
-                databaseByName[database.definition.name] = database
-            }
-        }
+        let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.location)
+        let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.location)
         var seen: [Address: SourceLocation] = [:]
         var desired: [DesiredConnection] = []
         for connection in connections {
@@ -810,10 +815,8 @@ struct CrossReferences {
             guard let provider = providerByName[connection.provider] else {
                 // A Provider that exists but has errors was reported at its own document.
                 if invalid[.provider]?.contains(connection.provider) == true { continue }
-                let known = providerByName.keys.sorted()
                 error(
-                    "unknown-provider", connection.id, "spec.provider",
-                    "no Provider named '\(connection.provider)'" + (known.isEmpty ? "; define one" : "; known: \(known.joined(separator: ", "))"),
+                    "unknown-provider", connection.id, "spec.provider", Self.noSuch(.provider, connection.provider, known: providerByName.keys),
                     at: connection.providerLocation)
                 continue
             }
@@ -822,10 +825,8 @@ struct CrossReferences {
                 database = databaseByName[ref]
                 if database == nil {
                     if invalid[.database]?.contains(ref) == true { continue }
-                    let known = databaseByName.keys.sorted()
                     error(
-                        "unknown-database", connection.id, "spec.databaseRef",
-                        "no Database named '\(ref)'" + (known.isEmpty ? "; define one" : "; known: \(known.joined(separator: ", "))"),
+                        "unknown-database", connection.id, "spec.databaseRef", Self.noSuch(.database, ref, known: databaseByName.keys),
                         at: connection.databaseRefLocation ?? connection.specLocation)
                     continue
                 }
