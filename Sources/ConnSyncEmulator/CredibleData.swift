@@ -79,11 +79,8 @@ extension EmulatorState {
         // through a local copy, which would copy all of its objects on every write.
         if parts.count == 5 {
             guard request.method == "GET" else { return CredibleData.error(405, "Method not allowed") }
-            var items: [Data] = []
-            for key in credible[project, default: OrderedStore()].orderedKeys() {
-                if let item = credible[project, default: OrderedStore()].rendering(key, view: CredibleData.view) { items.append(item) }
-            }
-            return .jsonArray(200, items: items)
+            let keys = credible[project, default: OrderedStore()].orderedKeys()
+            return .jsonArray(200, items: credible[project, default: OrderedStore()].rendered(keys) { CredibleData.view($1) })
         }
         let name = parts[5]
         switch request.method {

@@ -51,10 +51,7 @@ extension EmulatorState {
     func handleDatafor(_ request: EmulatorRequest, operation: String) -> EmulatorResponse {
         switch (request.method, operation) {
         case ("GET", "list"):
-            var items: [Data] = []
-            for key in datafor.orderedKeys() {
-                if let item = datafor.rendering(key, view: Datafor.view) { items.append(item) }
-            }
+            let items = datafor.rendered(datafor.orderedKeys()) { Datafor.view($1) }
             return .jsonList(200, key: "databaseConnections", items: items, rest: ["success": true])
         case ("GET", "get"):
             guard let name = request.query["name"], let object = datafor[name] else {

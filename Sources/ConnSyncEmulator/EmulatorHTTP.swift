@@ -74,18 +74,14 @@ struct EmulatorResponse: Sendable {
     }
 
     /// A JSON object whose `key` holds the already rendered `items` (see
-    /// ``OrderedStore/rendering(_:view:)``) and whose other members are `rest`.
+    /// ``OrderedStore/rendered(_:view:)``) and whose other members are `rest`.
     static func jsonList(_ status: Int, key: String, items: [Data], rest: [String: Value] = [:]) -> EmulatorResponse {
         var body = Data()
         body.reserveCapacity(items.reduce(64) { $0 + $1.count + 1 })
         body.append(UInt8(ascii: "{"))
         body.append((try? Value.string(key).jsonData(secrets: .reveal)) ?? Data())
-        body.append(contentsOf: Array(":[".utf8))
-        for (index, item) in items.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(item)
-        }
-        body.append(UInt8(ascii: "]"))
+        body.append(UInt8(ascii: ":"))
+        appendArray(items, to: &body)
         if !rest.isEmpty, let others = try? Value.object(rest).jsonData(secrets: .reveal), others.count > 2 {
             body.append(UInt8(ascii: ","))
             body.append(others.dropFirst())  // "{...}" without its "{": the members and the closing "}"
@@ -99,13 +95,18 @@ struct EmulatorResponse: Sendable {
     static func jsonArray(_ status: Int, items: [Data]) -> EmulatorResponse {
         var body = Data()
         body.reserveCapacity(items.reduce(2) { $0 + $1.count + 1 })
+        appendArray(items, to: &body)
+        return EmulatorResponse(status: status, contentType: "application/json", body: body)
+    }
+
+    /// `[item,item,...]`
+    private static func appendArray(_ items: [Data], to body: inout Data) {
         body.append(UInt8(ascii: "["))
         for (index, item) in items.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             body.append(item)
         }
         body.append(UInt8(ascii: "]"))
-        return EmulatorResponse(status: status, contentType: "application/json", body: body)
     }
 
     static func text(_ status: Int, _ text: String) -> EmulatorResponse {

@@ -34,13 +34,20 @@ struct OrderedStore: Sendable {
         cache = nil
     }
 
-    /// The item's view as JSON bytes; `view` must be a pure function of the stored item.
-    mutating func rendering(_ key: String, view: (Value) -> Value) -> Data? {
-        if let data = rendered[key] { return data }
-        guard let value = items[key] else { return nil }
-        let data = (try? view(value).jsonData(secrets: .reveal)) ?? Data("null".utf8)
-        rendered[key] = data
-        return data
+    /// The views of the items at `keys` (in that order) as JSON bytes, each rendered once
+    /// per version of its item; `view` must be a pure function of the key and stored item.
+    mutating func rendered(_ keys: some Sequence<String>, view: (String, Value) -> Value) -> [Data] {
+        var result: [Data] = []
+        for key in keys {
+            if let data = rendered[key] {
+                result.append(data)
+            } else if let value = items[key] {
+                let data = (try? view(key, value).jsonData(secrets: .reveal)) ?? Data("null".utf8)
+                rendered[key] = data
+                result.append(data)
+            }
+        }
+        return result
     }
 
     /// Keys in insertion order.

@@ -192,10 +192,7 @@ extension EmulatorState {
         if order == "desc" { live.reverse() }
         let start = min((page - 1) * limit, live.count)
         let end = min(start + limit, live.count)
-        var items: [Data] = []
-        for key in live[start..<end] {
-            if let item = lerian[tenant, default: OrderedStore()].rendering(key, view: LerianReporter.view) { items.append(item) }
-        }
+        let items = lerian[tenant, default: OrderedStore()].rendered(live[start..<end]) { LerianReporter.view($1) }
         return .jsonList(200, key: "items", items: items, rest: ["page": .int(page), "limit": .int(limit), "total": .int(live.count)])
     }
 

@@ -114,10 +114,7 @@ extension EmulatorState {
         let totalPages = max(1, (total + limit - 1) / limit)
         let start = min((page - 1) * limit, total)
         let end = min(start + limit, total)
-        var items: [Data] = []
-        for id in matching[start..<end] {
-            if let item = wiremock.rendering(id, view: { WireMockCloud.view($0, id: id) }) { items.append(item) }
-        }
+        let items = wiremock.rendered(matching[start..<end]) { id, object in WireMockCloud.view(object, id: id) }
         let base = "/v1/users/\(userId)/database-connections"
         let extra = filter.map { "&q=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
         var links: [String: Value] = ["self": .string("\(base)?page=\(page)&limit=\(limit)\(extra)")]

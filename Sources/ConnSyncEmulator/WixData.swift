@@ -105,10 +105,7 @@ extension EmulatorState {
         let all = wix.orderedKeys()
         let start = min(offset, all.count)
         let end = min(start + limit, all.count)
-        var items: [Data] = []
-        for key in all[start..<end] {
-            if let item = wix.rendering(key, view: WixData.view) { items.append(item) }
-        }
+        let items = wix.rendered(all[start..<end]) { WixData.view($1) }
         return .jsonList(
             200, key: "externalDatabaseConnections", items: items,
             rest: ["pagingMetadata": ["count": .int(end - start), "offset": .int(offset), "total": .int(all.count), "tooManyToCount": false]])
