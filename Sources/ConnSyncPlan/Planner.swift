@@ -26,6 +26,8 @@ public struct PlanInput: Sendable {
 /// The planned desired connections of one provider (see ``Planner/planConnections(of:_:)``).
 public struct ProviderPlan: Sendable {
     public let provider: String
+    /// The provider's remote objects by name (the plan also needs them for prune and notes).
+    let remoteByName: [String: [RemoteObject]]
     let outcomes: [Address: Result<Change, MappingError>]
 }
 
@@ -62,9 +64,14 @@ public struct Planner: Sendable {
     /// would do for them, done early, e.g. as soon as that provider's list pages arrived
     /// while others are still answering. Empty when the provider was not observed.
     public func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
-        guard case .observed(let objects)? = input.observations[providerName],
-            let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type]
-        else { return ProviderPlan(provider: providerName, outcomes: [:]) }
+        guard case .observed(let objects)? = input.observations[providerName] else {
+            return ProviderPlan(provider: providerName, remoteByName: [:], outcomes: [:])
+        }
+        var remoteByName: [String: [RemoteObject]] = [:]
+        for object in objects { remoteByName[object.name, default: []].append(object) }
+        guard let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type] else {
+            return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: [:])
+        }
         let hasher = SecretHasher(key: input.secretKey)
         let targetSet = Set(input.targets)
         let connections = input.desired.connections.filter {
@@ -74,8 +81,6 @@ public struct Planner: Sendable {
         for record in input.records where record.address.provider == providerName && priors[record.address] == nil {
             priors[record.address] = record
         }
-        var remoteByName: [String: [RemoteObject]] = [:]
-        for object in objects { remoteByName[object.name, default: []].append(object) }
         let remoteIndex = remoteByName
         let recordIndex = priors
         // Each connection is planned on its own (a pure function): spread them over the cores.
@@ -92,7 +97,7 @@ public struct Planner: Sendable {
         var result: [Address: Result<Change, MappingError>] = [:]
         result.reserveCapacity(connections.count)
         for (connection, outcome) in zip(connections, outcomes) { result[connection.address] = outcome }
-        return ProviderPlan(provider: providerName, outcomes: result)
+        return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: result)
     }
 
     /// The plan of `input`. `preplanned` holds providers already planned with
@@ -116,12 +121,13 @@ public struct Planner: Sendable {
 
         let scope = Self.providersInScope(desired: input.desired, records: input.records, targets: input.targets)
         var remoteByProvider: [String: [String: [RemoteObject]]] = [:]
+        var outcomesByProvider: [String: [Address: Result<Change, MappingError>]] = [:]
         for providerName in scope {
             switch input.observations[providerName] {
-            case .observed(let objects)?:
-                var byName: [String: [RemoteObject]] = [:]
-                for object in objects { byName[object.name, default: []].append(object) }
-                remoteByProvider[providerName] = byName
+            case .observed?:
+                let planned = preplanned.first { $0.provider == providerName } ?? planConnections(of: providerName, input)
+                remoteByProvider[providerName] = planned.remoteByName
+                outcomesByProvider[providerName] = planned.outcomes
             case .failed(let message)?:
                 problems.append(PlanProblem(address: nil, provider: providerName, message: message))
             case nil:
@@ -130,11 +136,6 @@ public struct Planner: Sendable {
         }
 
         let connections = input.desired.connections.filter { targetSet.isEmpty || targetSet.contains($0.address) }
-        var outcomesByProvider: [String: [Address: Result<Change, MappingError>]] = [:]
-        for providerName in remoteByProvider.keys {
-            let planned = preplanned.first { $0.provider == providerName } ?? planConnections(of: providerName, input)
-            outcomesByProvider[providerName] = planned.outcomes
-        }
         for connection in connections {
             switch outcomesByProvider[connection.address.provider]?[connection.address] {
             case .some(.success(let change)): changes.append(change)
