@@ -109,6 +109,21 @@ final class PipeCollector: @unchecked Sendable {
     }
 }
 
+/// A process for `executable` whose environment is the current one with `environment`
+/// applied (a `nil` value removes the variable).
+func makeProcess(_ executable: String, _ arguments: [String], environment: [String: String?], currentDirectory: String?) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment {
+        env[key] = value
+    }
+    process.environment = env
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    return process
+}
+
 /// Runs a program to completion. `environment` entries are added to (and override) the
 /// current environment; a `nil` value removes the variable.
 public func runProcess(
@@ -119,15 +134,7 @@ public func runProcess(
     stdin: String? = nil,
     timeout: TimeInterval = 120
 ) async throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment {
-        env[key] = value
-    }
-    process.environment = env
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let process = makeProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory)
     let outPipe = Pipe()
     let errPipe = Pipe()
     let inPipe = Pipe()
@@ -157,8 +164,6 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let process: Process
     private let out: PipeCollector
     private let err: PipeCollector
-    private let lock = NSLock()
-    private var lines: [String] = []
 
     public init(
         _ executable: String,
@@ -166,15 +171,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         environment: [String: String?] = [:],
         currentDirectory: String? = nil
     ) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment {
-            env[key] = value
-        }
-        process.environment = env
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        process = makeProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory)
         let outPipe = Pipe()
         let errPipe = Pipe()
         process.standardOutput = outPipe
