@@ -426,6 +426,33 @@ struct ReconcileBehaviourTests {
         }
     }
 
+    /// A provider in scope only through state (prune, no desired connections left) is listed
+    /// after state is read; when that listing fails, the plan says so, exits 1 and deletes nothing.
+    @Test func aFailedListingOfAPruneOnlyProviderDeletesNothing() async throws {
+        try await Workspace.with { workspace in
+            let adapter = """
+                apiVersion: connsync/v1
+                kind: Connection
+                metadata: {name: Made}
+                spec:
+                  provider: wix
+                  options: {endpoint: https://made.example, configuration: {}}
+                """
+            try workspace.writeConfig(adapter)
+            #expect(try await workspace.apply().status == 0)
+            try workspace.writeConfig("")
+            try workspace.directory.write(workspace.providersYAML.replacingOccurrences(of: "  rateLimit: 100/s\n", with: "  rateLimit: 100/s\n  prune: true\n"), to: "config/providers.yaml")
+            try await workspace.fault(["vendor": "wix-data", "method": "GET", "count": 20, "status": 500])
+            try await workspace.clearRequests()
+            let apply = try await workspace.apply()
+            #expect(apply.status == 1)
+            #expect((apply.stdout + apply.stderr).contains("wix"), "\(apply)")
+            #expect(!apply.stdout.contains("delete (DELETE)"))
+            #expect(try await workspace.writes().isEmpty)
+            #expect(try await workspace.state()["wix-data"]?.arrayValue?.count == 1)
+        }
+    }
+
     @Test func noSecretInTextJSONMarkdownOrTheStateFile() async throws {
         try await Workspace.with { workspace in
             try await workspace.seed([
