@@ -27,4 +27,17 @@ struct EncodingTests {
         #expect(decodeHashes(text) == hashes)
         #expect(decodeHashes(encodeHashes([:])) == [:])
     }
+
+    /// The flat scan handles what encodeHashes writes; anything else (escapes, whitespace,
+    /// non-string values, broken text) takes the general parser or reads as no hashes.
+    @Test func hashesDecodeEveryShapeTheParserAccepts() {
+        #expect(decodeHashes(encodeHashes(["we\"ird\\key": "v\u{1}"])) == ["we\"ird\\key": "v\u{1}"])
+        #expect(decodeHashes(#"{ "password" : "ab12" }"#) == ["password": "ab12"])
+        #expect(decodeHashes(#"{"password":"ab12","n":1}"#) == ["password": "ab12"])
+        #expect(decodeHashes(#"{"password":"ab12""#) == [:])
+        #expect(decodeHashes(#"{"password":"ab12"}x"#) == [:])
+        #expect(decodeHashes(#"{"password""#) == [:])
+        #expect(decodeHashes("") == [:])
+        #expect(decodeHashes(#"{"é":"ü"}"#) == ["é": "ü"])
+    }
 }
