@@ -156,22 +156,34 @@ private struct JSONWriter {
 extension Value {
     /// Parses JSON (RFC 8259). Integers that fit `Int` become `.int`, other numbers `.double`.
     public init(json data: Data) throws {
-        var parser = JSONParser(bytes: [UInt8](data))
-        self = try parser.parseDocument()
+        self = try data.withUnsafeBytes { raw in
+            var parser = JSONParser(bytes: raw.assumingMemoryBound(to: UInt8.self))
+            return try parser.parseDocument()
+        }
     }
 
     public init(json text: String) throws {
-        var parser = JSONParser(bytes: Array(text.utf8))
-        self = try parser.parseDocument()
+        var text = text
+        self = try text.withUTF8 { bytes in
+            var parser = JSONParser(bytes: bytes)
+            return try parser.parseDocument()
+        }
     }
 }
 
+/// Reads from a buffer that lives as long as the parse. List responses hold thousands of
+/// objects with the same keys, so each object's fields are gathered on a shared stack and
+/// put into a dictionary of the right size at once, and keys are interned.
 private struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var offset = 0
     var depth = 0
+    /// The fields of the objects being read, innermost last.
+    var fieldStack: [(String, Value)] = []
+    /// Recently read keys, by a hash of their bytes: a repeated key is the same String.
+    var keys = [String](repeating: "", count: 64)
 
-    init(bytes: [UInt8]) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -228,27 +240,51 @@ private struct JSONParser {
         try enter()
         defer { depth -= 1 }
         offset += 1
-        var fields: [String: Value] = [:]
         skipWhitespace()
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
             offset += 1
-            return .object(fields)
+            return .object([:])
         }
+        let base = fieldStack.count
         while true {
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw error("expected a key") }
-            let key = try parseString()
+            let key = try parseKey()
             skipWhitespace()
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw error("expected ':'") }
             offset += 1
             skipWhitespace()
-            fields[key] = try parseValue()
+            let value = try parseValue()
+            fieldStack.append((key, value))
             skipWhitespace()
             guard offset < bytes.count else { throw error("unexpected end of input") }
             if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-            if bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object(fields) }
+            if bytes[offset] == UInt8(ascii: "}") {
+                offset += 1
+                var fields = [String: Value](minimumCapacity: fieldStack.count - base)
+                for index in base..<fieldStack.count { fields[fieldStack[index].0] = fieldStack[index].1 }  // the last duplicate wins
+                fieldStack.removeSubrange(base...)
+                return .object(fields)
+            }
             throw error("expected ',' or '}'")
         }
+    }
+
+    /// An object key: the String read last time for the same bytes when there is one.
+    mutating func parseKey() throws -> String {
+        let start = offset + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""), end > start else { return try parseString() }
+        let count = end - start
+        let slot = (count &* 31 &+ Int(bytes[start]) &* 7 &+ Int(bytes[end - 1])) & 63
+        var cached = keys[slot]
+        let isSame = cached.utf8.count == count && cached.withUTF8 { memcmp($0.baseAddress!, bytes.baseAddress! + start, count) == 0 }
+        offset = end + 1
+        if isSame { return cached }
+        let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        keys[slot] = key
+        return key
     }
 
     mutating func parseArray() throws -> Value {
@@ -279,7 +315,7 @@ private struct JSONParser {
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
                 offset += 1
                 return text
             }
@@ -369,7 +405,13 @@ private struct JSONParser {
     }
 
     func makeNumber(start: Int, isInteger: Bool) throws -> Value {
-        let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+        if isInteger, offset - start <= 18, bytes[start] != UInt8(ascii: "-") {
+            // Up to 18 digits always fit an Int.
+            var number = 0
+            for index in start..<offset { number = number &* 10 &+ Int(bytes[index] &- UInt8(ascii: "0")) }
+            if offset > start { return .int(number) }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         if isInteger, let number = Int(text) { return .int(number) }
         guard let number = Double(text), number.isFinite else { throw JSONError.syntax(offset: start, message: "invalid number") }
         return .double(number)
