@@ -23,6 +23,19 @@ struct ValueTests {
         #expect(value["a"] == .double(2.5))
     }
 
+    /// Keys are interned by a hash of their bytes and fields gathered on a shared stack:
+    /// keys that share a slot stay distinct, nesting keeps each object's own fields, the
+    /// last duplicate wins, and numbers keep their exact value and type.
+    @Test func repeatedKeysNestingAndNumbersReadBackExactly() throws {
+        let text = #"[{"axc":1,"ayc":2,"nested":{"axc":3,"e\"k":4},"axc":5},{"ayc":-6,"axc":123456789012345678,"n":1234567890123456789,"f":0.5,"": 7}]"#
+        let value = try Value(json: text)
+        #expect(value == [
+            ["axc": 5, "ayc": 2, "nested": ["axc": 3, "e\"k": 4]],
+            ["ayc": -6, "axc": .int(123_456_789_012_345_678), "n": .int(1_234_567_890_123_456_789), "f": 0.5, "": 7],
+        ])
+        #expect(try Value(json: Data(text.utf8)) == value)
+    }
+
     @Test(arguments: [#"{"a":}"#, #"[1,]"#, #"{"a" 1}"#, #"tru"#, #""unterminated"#, #"{"a":1} x"#, "\"\u{01}\"", #"01x"#])
     func rejectsInvalidJSON(_ text: String) {
         #expect(throws: JSONError.self) { try Value(json: text) }
