@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "ConnSyncModel", "ConnSyncProviders", "ConnSyncConfig",
+                "TestSupport", "ConnSyncModel", "ConnSyncProviders", "ConnSyncConfig", "ConnSyncState",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

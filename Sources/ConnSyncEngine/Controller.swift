@@ -240,7 +240,7 @@ public actor Controller {
         let (engine, close) = dependencies.makeEngine(desired)
         var result = ReconcileResult.failure
         do {
-            let run = try await engine.plan(desired)
+            let run = try await engine.plan(desired, fingerprints: false)
             let summary = run.plan.summary
             metrics.recordDrift(summary.create + summary.update + summary.delete)
             log.info(

@@ -44,7 +44,10 @@ public struct Engine: Sendable {
     /// providers are observed, and each provider's connections are planned as soon as its
     /// list pages are in, while slower providers are still answering. A provider in scope
     /// only through state (prune) is observed after state is read.
-    public func plan(_ desired: DesiredState, targets: [Address] = []) async throws -> PlanRun {
+    ///
+    /// `fingerprints`: whether the plan carries the fingerprints a saved plan is checked by
+    /// (see ``PlanInput/fingerprints``); only `plan --out` and `apply PLANFILE` need them.
+    public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true) async throws -> PlanRun {
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
         var (providers, observations) = build(firstScope, desired: desired)
         let planner = self.planner
@@ -76,7 +79,9 @@ public struct Engine: Sendable {
             var observed: [String: ProviderObservation] = [:]
             var preplanned: [ProviderPlan] = []
             func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: LoadedState) {
-                let input = PlanInput(desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets)
+                let input = PlanInput(
+                    desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets,
+                    fingerprints: fingerprints)
                 group.addTask { .planned(planner.planConnections(of: name, input)) }
             }
             for try await event in group {
@@ -107,7 +112,9 @@ public struct Engine: Sendable {
             observations.merge(failed) { _, new in new }
         }
         let plan = planner.plan(
-            PlanInput(desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets),
+            PlanInput(
+                desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets,
+                fingerprints: fingerprints),
             preplanned: preplanned)
         return PlanRun(plan: plan, desired: desired, records: state.records, targets: targets, providers: providers)
     }
@@ -246,6 +253,19 @@ public struct Engine: Sendable {
                     new.lastCommit = old?.lastCommit
                     upserts.append(new)
                 }
+            }
+        }
+        if upserts.contains(where: { $0.appliedValueHash == nil }) {
+            // A plan made without fingerprints leaves the applied-value hashes to be worked out
+            // here, for the records written only (spread over the cores: an apply may write thousands).
+            let hasher = SecretHasher(key: try await store.secretKey())
+            let incomplete = upserts
+            upserts = Parallel.map(Array(incomplete.indices)) { index in
+                var record = incomplete[index]
+                if record.appliedValueHash == nil, let after = changes[record.address]?.after {
+                    record.appliedValueHash = hasher.appliedValueHash(after, of: record.address, known: record.secretHashes)
+                }
+                return record
             }
         }
         if !upserts.isEmpty { try await store.upsert(upserts) }

@@ -114,11 +114,13 @@ extension FieldDiff {
 public struct RecordUpdate: Sendable, Hashable {
     /// Keyed hashes of the secrets the remote holds after the change, by normalized field path.
     public var secretHashes: [String: String]
-    /// Keyed hash of the whole desired value applied.
-    public var appliedValueHash: String
+    /// Keyed hash of the whole desired value applied (``SecretHasher/appliedValueHash(_:of:known:)``
+    /// of the change's `after`). Nil when the plan was made without fingerprints: whoever
+    /// records the change works it out then, for the records it actually writes.
+    public var appliedValueHash: String?
     public var isCreatedByConnsync: Bool
 
-    public init(secretHashes: [String: String], appliedValueHash: String, isCreatedByConnsync: Bool) {
+    public init(secretHashes: [String: String], appliedValueHash: String?, isCreatedByConnsync: Bool) {
         self.secretHashes = secretHashes
         self.appliedValueHash = appliedValueHash
         self.isCreatedByConnsync = isCreatedByConnsync

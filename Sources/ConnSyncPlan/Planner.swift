@@ -10,16 +10,21 @@ public struct PlanInput: Sendable {
     public var secretKey: [UInt8]
     /// `--target` addresses; empty means every connection.
     public var targets: [Address]
+    /// Whether the plan carries its remote and desired fingerprints, which only a saved plan
+    /// (`plan --out`, `apply PLANFILE`) needs: working out the remote one serializes every
+    /// remote object, a large part of a converged plan's CPU.
+    public var fingerprints: Bool
 
     public init(
         desired: DesiredState, observations: [String: ProviderObservation], records: [PriorRecord], secretKey: [UInt8],
-        targets: [Address] = []
+        targets: [Address] = [], fingerprints: Bool = true
     ) {
         self.desired = desired
         self.observations = observations
         self.records = records
         self.secretKey = secretKey
         self.targets = targets
+        self.fingerprints = fingerprints
     }
 }
 
@@ -28,7 +33,10 @@ public struct ProviderPlan: Sendable {
     public let provider: String
     /// The provider's remote objects by name (the plan also needs them for prune and notes).
     let remoteByName: [String: [RemoteObject]]
-    let outcomes: [Address: Result<Change, MappingError>]
+    /// Each planned connection's outcome, by its index in the desired state's connections.
+    let outcomes: [(index: Int, outcome: Result<Change, MappingError>)]
+    /// How many of the remote names a desired connection matched.
+    let matchedNames: Int
 }
 
 /// The planner: a pure function of (desired, observed, state) → ``Plan``.
@@ -52,10 +60,15 @@ public struct Planner: Sendable {
         for connection in desired.connections where targetSet.isEmpty || targetSet.contains(connection.address) {
             names.insert(connection.address.provider)
         }
-        let desiredAddresses = Set(desired.connections.map(\.address))
-        for record in records where record.isCreatedByConnsync && !desiredAddresses.contains(record.address) {
+        // A record connsync created that is no longer desired brings its provider in when
+        // prune is on (only records of providers not already in scope need the lookup).
+        var desiredAddresses: Set<Address>?
+        for record in records where record.isCreatedByConnsync && !names.contains(record.address.provider) {
             guard let provider = desired.provider(named: record.address.provider), provider.prune else { continue }
-            if targetSet.isEmpty || targetSet.contains(record.address) { names.insert(provider.name) }
+            guard targetSet.isEmpty || targetSet.contains(record.address) else { continue }
+            let addresses = desiredAddresses ?? Set(desired.connections.map(\.address))
+            desiredAddresses = addresses
+            if !addresses.contains(record.address) { names.insert(provider.name) }
         }
         return names.sorted()
     }
@@ -65,39 +78,47 @@ public struct Planner: Sendable {
     /// while others are still answering. Empty when the provider was not observed.
     public func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
         guard case .observed(let objects)? = input.observations[providerName] else {
-            return ProviderPlan(provider: providerName, remoteByName: [:], outcomes: [:])
+            return ProviderPlan(provider: providerName, remoteByName: [:], outcomes: [], matchedNames: 0)
         }
         var remoteByName: [String: [RemoteObject]] = [:]
+        remoteByName.reserveCapacity(objects.count)
         for object in objects { remoteByName[object.name, default: []].append(object) }
         guard let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type] else {
-            return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: [:])
+            return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: [], matchedNames: 0)
         }
         let hasher = SecretHasher(key: input.secretKey)
+        let fingerprints = input.fingerprints
         let targetSet = Set(input.targets)
-        let connections = input.desired.connections.filter {
-            $0.address.provider == providerName && (targetSet.isEmpty || targetSet.contains($0.address))
+        let all = input.desired.connections
+        let indices = all.indices.filter {
+            all[$0].address.provider == providerName && (targetSet.isEmpty || targetSet.contains(all[$0].address))
         }
-        var priors: [Address: PriorRecord] = [:]
-        for record in input.records where record.address.provider == providerName && priors[record.address] == nil {
-            priors[record.address] = record
+        // This provider's records by name (the first wins, as everywhere in the planner).
+        var priors: [String: PriorRecord] = [:]
+        for record in input.records where record.address.provider == providerName && priors[record.address.name] == nil {
+            priors[record.address.name] = record
         }
         let remoteIndex = remoteByName
         let recordIndex = priors
         // Each connection is planned on its own (a pure function): spread them over the cores.
-        let outcomes = Parallel.map(connections) { connection -> Result<Change, MappingError> in
+        let outcomes = Parallel.map(indices) { index -> (matched: Bool, outcome: Result<Change, MappingError>) in
+            let connection = all[index]
+            let matches = remoteIndex[connection.name] ?? []
             do throws(MappingError) {
-                return .success(
-                    try planConnection(
-                        connection, provider: provider, mapping: mapping, matches: remoteIndex[connection.name] ?? [],
-                        prior: recordIndex[connection.address], hasher: hasher))
+                return (
+                    !matches.isEmpty,
+                    .success(
+                        try planConnection(
+                            connection, provider: provider, mapping: mapping, matches: matches, prior: recordIndex[connection.name],
+                            hasher: hasher, fingerprints: fingerprints))
+                )
             } catch {
-                return .failure(error)
+                return (!matches.isEmpty, .failure(error))
             }
         }
-        var result: [Address: Result<Change, MappingError>] = [:]
-        result.reserveCapacity(connections.count)
-        for (connection, outcome) in zip(connections, outcomes) { result[connection.address] = outcome }
-        return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: result)
+        return ProviderPlan(
+            provider: providerName, remoteByName: remoteByName,
+            outcomes: zip(indices, outcomes).map { ($0, $1.outcome) }, matchedNames: outcomes.count { $0.matched })
     }
 
     /// The plan of `input`. `preplanned` holds providers already planned with
@@ -105,29 +126,35 @@ public struct Planner: Sendable {
     public func plan(_ input: PlanInput, preplanned: [ProviderPlan] = []) -> Plan {
         let hasher = SecretHasher(key: input.secretKey)
         let targetSet = Set(input.targets)
-        let recordsByAddress = Dictionary(input.records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
-        let desiredAddresses = Set(input.desired.connections.map(\.address))
+        let all = input.desired.connections
+        let desiredAddresses = input.records.isEmpty && targetSet.isEmpty ? [] : Set(all.map(\.address))
         var changes: [Change] = []
         var problems: [PlanProblem] = []
         var notes: [String] = []
         var recordsToDrop: [Address] = []
 
-        for target in input.targets.sorted() where !desiredAddresses.contains(target) && recordsByAddress[target] == nil {
-            problems.append(
-                PlanProblem(
-                    address: target, provider: target.provider,
-                    message: "--target \(target) matches no connection of the desired state or of connsync's state; check the PROVIDER/NAME spelling"))
+        if !targetSet.isEmpty {
+            let recordAddresses = Set(input.records.map(\.address))
+            for target in input.targets.sorted() where !desiredAddresses.contains(target) && !recordAddresses.contains(target) {
+                problems.append(
+                    PlanProblem(
+                        address: target, provider: target.provider,
+                        message: "--target \(target) matches no connection of the desired state or of connsync's state; check the PROVIDER/NAME spelling"))
+            }
         }
 
         let scope = Self.providersInScope(desired: input.desired, records: input.records, targets: input.targets)
         var remoteByProvider: [String: [String: [RemoteObject]]] = [:]
-        var outcomesByProvider: [String: [Address: Result<Change, MappingError>]] = [:]
+        var matchedNames: [String: Int] = [:]
+        // Outcomes by the connection's index in the desired state.
+        var outcomes = [Result<Change, MappingError>?](repeating: nil, count: all.count)
         for providerName in scope {
             switch input.observations[providerName] {
             case .observed?:
                 let planned = preplanned.first { $0.provider == providerName } ?? planConnections(of: providerName, input)
                 remoteByProvider[providerName] = planned.remoteByName
-                outcomesByProvider[providerName] = planned.outcomes
+                matchedNames[providerName] = planned.matchedNames
+                for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
             case .failed(let message)?:
                 problems.append(PlanProblem(address: nil, provider: providerName, message: message))
             case nil:
@@ -135,18 +162,21 @@ public struct Planner: Sendable {
             }
         }
 
-        let connections = input.desired.connections.filter { targetSet.isEmpty || targetSet.contains($0.address) }
-        for connection in connections {
-            switch outcomesByProvider[connection.address.provider]?[connection.address] {
+        var connectionCount = 0
+        changes.reserveCapacity(all.count)
+        for index in all.indices where targetSet.isEmpty || targetSet.contains(all[index].address) {
+            connectionCount += 1
+            switch outcomes[index].take() {
             case .some(.success(let change)): changes.append(change)
             case .some(.failure(let error)):
-                problems.append(PlanProblem(address: connection.address, provider: connection.address.provider, message: error.message))
+                problems.append(PlanProblem(address: all[index].address, provider: all[index].address.provider, message: error.message))
             case .none: break
             }
         }
 
         // Connections connsync created that are no longer desired: delete with prune, else leave alone.
-        for record in input.records.filter({ !desiredAddresses.contains($0.address) }).sorted(by: { $0.address < $1.address }) {
+        let undesired = input.records.filter { !desiredAddresses.contains($0.address) }.sorted { $0.address < $1.address }
+        for record in undesired {
             guard targetSet.isEmpty || targetSet.contains(record.address) else { continue }
             guard let provider = input.desired.provider(named: record.address.provider), record.isCreatedByConnsync else { continue }
             guard provider.prune else {
@@ -176,16 +206,17 @@ public struct Planner: Sendable {
                     sensitivePaths: Self.sensitivePaths(in: remoteView)))
         }
 
-        // What connsync leaves alone: remote connections it does not manage.
-        var managedByProvider: [String: Set<String>] = [:]
+        // What connsync leaves alone: remote connections it does not manage, i.e. remote names
+        // that neither a desired connection nor a record (of a connection no longer desired) holds.
+        var recordedOnly: [String: Set<String>] = [:]
         if targetSet.isEmpty {
-            for address in desiredAddresses { managedByProvider[address.provider, default: []].insert(address.name) }
-            for record in input.records { managedByProvider[record.address.provider, default: []].insert(record.address.name) }
+            for record in undesired where remoteByProvider[record.address.provider]?[record.address.name] != nil {
+                recordedOnly[record.address.provider, default: []].insert(record.address.name)
+            }
         }
         for providerName in scope {
             guard let remoteByName = remoteByProvider[providerName], targetSet.isEmpty else { continue }
-            let managed = managedByProvider[providerName] ?? []
-            let unmanaged = remoteByName.keys.filter { !managed.contains($0) }.count
+            let unmanaged = remoteByName.count - (matchedNames[providerName] ?? 0) - (recordedOnly[providerName]?.count ?? 0)
             if unmanaged > 0 {
                 notes.append(
                     "\(providerName): \(unmanaged) remote connection\(unmanaged == 1 ? "" : "s") not in the desired state, left alone")
@@ -198,10 +229,13 @@ public struct Planner: Sendable {
             problems: problems,
             notes: notes,
             recordsToDrop: recordsToDrop,
-            remoteFingerprint: remoteFingerprint(scope: scope, observations: input.observations, hasher: hasher),
-            desiredFingerprint: desiredFingerprint(connections: connections, changes: changes, desired: input.desired, hasher: hasher),
+            remoteFingerprint: input.fingerprints ? remoteFingerprint(scope: scope, observations: input.observations, hasher: hasher) : "",
+            desiredFingerprint: input.fingerprints
+                ? desiredFingerprint(
+                    connections: all.filter { targetSet.isEmpty || targetSet.contains($0.address) }, changes: changes, desired: input.desired,
+                    hasher: hasher) : "",
             providerCount: input.desired.providers.count,
-            connectionCount: connections.count
+            connectionCount: connectionCount
         )
     }
 
@@ -209,7 +243,7 @@ public struct Planner: Sendable {
 
     private func planConnection(
         _ connection: DesiredConnection, provider: ProviderConfig, mapping: any VendorMapping, matches: [RemoteObject],
-        prior: PriorRecord?, hasher: SecretHasher
+        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool
     ) throws(MappingError) -> Change {
         if matches.count > 1 {
             throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches))
@@ -230,7 +264,8 @@ public struct Planner: Sendable {
                 "inherited from Database \(connection.databaseRef ?? "?") but not held by \(provider.type): "
                     + connection.skippedFields.map(\.rawValue).joined(separator: ", ") + " (skipped)")
         }
-        let appliedValueHash = SecretHasher.digest(hasher.canonicalJSON(desiredView, of: connection.address, known: secretHashes))
+        // Only the desired fingerprint needs it at plan time; otherwise apply works it out.
+        let appliedValueHash = fingerprints ? hasher.appliedValueHash(desiredView, of: connection.address, known: secretHashes) : nil
 
         guard let remote = matches.first else {
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
@@ -340,7 +375,7 @@ public struct Planner: Sendable {
             case .observed(let objects)?:
                 let sorted = objects.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") }
                 parts.append(contentsOf: ["provider", providerName, String(sorted.count)])
-                parts.append(contentsOf: sorted.map(\.canonicalJSON))
+                parts.append(contentsOf: Parallel.map(sorted) { $0.raw.jsonString() })
             case .failed(let message)?:
                 parts.append(contentsOf: ["failed", providerName, message])
             case nil:

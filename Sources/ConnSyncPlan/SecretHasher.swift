@@ -50,6 +50,11 @@ public struct SecretHasher: @unchecked Sendable {
         })
     }
 
+    /// The hash state records of a connection's whole desired view (its `appliedValueHash`).
+    public func appliedValueHash(_ view: Value, of address: Address, known: [String: String]) -> String {
+        Self.digest(canonicalJSON(view, of: address, known: known))
+    }
+
     /// Hex SHA-256 of text that holds no secret in clear (used over canonical JSON).
     public static func digest(_ text: String) -> String {
         var text = text

@@ -8,11 +8,6 @@ public struct RemoteObject: Sendable, Hashable {
     public var name: String
     /// The object exactly as the vendor returned it.
     public let raw: Value
-    /// `raw` as canonical JSON (sorted keys), what the plan's remote fingerprint is an HMAC
-    /// of. Worked out when the object is made, which for a provider is as its list pages
-    /// arrive, while other providers are still answering. Memory only: it may hold secrets
-    /// the vendor returns, exactly as `raw` does.
-    public let canonicalJSON: String
     /// The mapping's normalized view of `raw`, when the provider computed it while observing;
     /// the planner normalizes `raw` itself otherwise.
     public let normalized: Value?
@@ -21,7 +16,6 @@ public struct RemoteObject: Sendable, Hashable {
         self.id = id
         self.name = name
         self.raw = raw
-        self.canonicalJSON = raw.jsonString()
         self.normalized = normalized
     }
 

@@ -29,7 +29,6 @@ struct HashingTests {
         let plain = RemoteObject(id: "42", name: "orders", raw: raw)
         let precomputed = RemoteObject(id: "42", name: "orders", raw: raw, normalized: mapping.normalize(raw))
         #expect(plain == precomputed)
-        #expect(plain.canonicalJSON == raw.jsonString())
         let provider = providerConfig("df", .datafor)
         let desired = connection("df", "orders", vendor: .datafor)
         let a = plan([provider], [desired], remote: ["df": [plain]], records: [priorRecord(desired.address)])
@@ -95,5 +94,27 @@ struct PreplannedTests {
             "df/orders create", "wm/drifted update", "wm/gone delete", "wm/new create", "wm/orders noOp",
         ])
         #expect(whole.problems.contains { $0.provider == "broken" })
+        #expect(!whole.remoteFingerprint.isEmpty && !whole.desiredFingerprint.isEmpty)
+
+        // A plan that will not be saved skips the fingerprints, and nothing else.
+        var unsaved = input
+        unsaved.fingerprints = false
+        let quick = planner.plan(unsaved)
+        #expect(quick.remoteFingerprint.isEmpty && quick.desiredFingerprint.isEmpty)
+        #expect(quick.changes.map(lines) == whole.changes.map(lines))
+        #expect(quick.changes.map(\.recordUpdate?.secretHashes) == whole.changes.map(\.recordUpdate?.secretHashes))
+        #expect(quick.changes.map(\.recordUpdate?.isCreatedByConnsync) == whole.changes.map(\.recordUpdate?.isCreatedByConnsync))
+        #expect(quick.notes == whole.notes)
+        // Nor the applied-value hashes, which the engine then works out from each change's
+        // desired view when it records it: the same function of the same inputs.
+        let hasher = SecretHasher(key: stateKey)
+        let planned = whole.changes.filter { $0.recordUpdate != nil }
+        #expect(planned.count == 4)
+        for change in planned {
+            let update = try #require(change.recordUpdate)
+            let after = try #require(change.after)
+            #expect(update.appliedValueHash == hasher.appliedValueHash(after, of: change.address, known: update.secretHashes))
+        }
+        #expect(quick.changes.allSatisfy { $0.recordUpdate?.appliedValueHash == nil })
     }
 }

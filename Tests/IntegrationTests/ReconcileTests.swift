@@ -1,4 +1,5 @@
 import ConnSyncModel
+import ConnSyncState
 import Foundation
 import TestSupport
 import Testing
@@ -321,6 +322,26 @@ struct ReconcileBehaviourTests {
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("the desired state changed since this plan was saved"))
             #expect(try await workspace.writes().isEmpty)
+        }
+    }
+
+    /// A plan that is not saved skips the applied-value hashes; apply works them out for the
+    /// records it writes, so state holds one either way.
+    @Test func theAppliedValueHashIsRecordedWithOrWithoutASavedPlan() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm") + "---\n" + Workspace.connection("billing", provider: "wm"))
+            let planFile = workspace.directory.url.appendingPathComponent("plan.json").path
+            #expect(try await workspace.run(["plan", "--target", "wm/orders", "--out", planFile, "--state", "sqlite:\(workspace.statePath)"]).status == 0)
+            #expect(try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"]).status == 0)
+            #expect(try await workspace.apply().status == 0)
+            let store = try SQLiteStateStore(path: workspace.statePath)
+            let records = try await store.records()
+            try await store.close()
+            #expect(records.map(\.address.description) == ["wm/billing", "wm/orders"])
+            for record in records {
+                #expect(record.appliedValueHash?.count == 64, "\(record.address)")
+            }
+            #expect(Set(records.compactMap(\.appliedValueHash)).count == 2)
         }
     }
 

@@ -85,7 +85,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let format = output.effectiveFormat
         let run: Engine.PlanRun
         do {
-            run = try await session.plan(targets: targets)
+            run = try await session.plan(targets: targets, fingerprints: saved != nil)
         } catch {
             console.error("Error: \(error)")
             return 1

@@ -312,7 +312,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         // Warm up: the passwords are applied once (state records their hashes), and the
         // connection pool is open, as in a long-running controller.
-        let warmUp = try await engine.plan(desired)
+        let warmUp = try await engine.plan(desired, fingerprints: false)
         _ = try await engine.apply(warmUp, command: "connsync bench", host: "bench")
 
         // 2. Converged plan: the median of `planRuns` runs (each a full observe + plan).
@@ -323,7 +323,7 @@ struct BenchCommand: AsyncParsableCommand {
         for _ in 0..<planRuns {
             before = stack.recorder.count
             start = clock.now
-            let converged = try await engine.plan(desired)
+            let converged = try await engine.plan(desired, fingerprints: false)
             planWalls.append(start.duration(to: clock.now))
             planRequests = stack.recorder.count - before
             guard !converged.plan.summary.hasChanges, converged.plan.problems.isEmpty else {
@@ -347,7 +347,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         // 3. Apply with every connection changed.
         let changed = Self.desired(count: connections, base: base, host: "db-moved.internal", concurrency: concurrency)
-        let run = try await engine.plan(changed)
+        let run = try await engine.plan(changed, fingerprints: false)
         before = stack.recorder.writes
         start = clock.now
         let report = try await engine.apply(run, command: "connsync bench", host: "bench")
@@ -361,7 +361,7 @@ struct BenchCommand: AsyncParsableCommand {
         let applyBound = latency * connections / inFlight
 
         // The converged apply sends nothing.
-        let again = try await engine.plan(changed)
+        let again = try await engine.plan(changed, fingerprints: false)
         before = stack.recorder.writes
         _ = try await engine.apply(again, command: "connsync bench", host: "bench")
         let secondApplyWrites = stack.recorder.writes - before

@@ -100,7 +100,7 @@ struct DemoCommand: AsyncParsableCommand {
         var succeeded = false
         do {
             step("connsync plan: what differs at each vendor")
-            let first = try await session.plan(targets: [])
+            let first = try await session.plan(targets: [], fingerprints: false)
             session.show(first.plan, format: .text, command: "plan")
 
             step("connsync apply --auto-approve: converge every vendor")
@@ -110,7 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
             console.line(ApplyView(style: style).summary(report))
 
             step("connsync plan again: nothing left to do")
-            let second = try await session.plan(targets: [])
+            let second = try await session.plan(targets: [], fingerprints: false)
             session.show(second.plan, format: .text, command: "plan")
             let writes = await emulator.requestLog().filter { $0["method"]?.stringValue != "GET" }.count
             console.line()

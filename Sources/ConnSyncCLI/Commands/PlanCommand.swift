@@ -34,7 +34,7 @@ struct PlanCommand: AsyncParsableCommand {
             context: context, desired: desired, state: state, output: output, parallelism: options.parallelism)
         let run: Engine.PlanRun
         do {
-            run = try await session.plan(targets: options.targets)
+            run = try await session.plan(targets: options.targets, fingerprints: out != nil)
         } catch {
             await session.close()
             context.console.error("Error: \(error)")
@@ -92,7 +92,8 @@ struct ReconcileSession {
             stateDisplay: storeOverride == nil ? display : "demo state")
     }
 
-    func plan(targets: [Address]) async throws -> Engine.PlanRun {
+    /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
+    func plan(targets: [Address], fingerprints: Bool) async throws -> Engine.PlanRun {
         progress.expectProviders(
             Planner.providersInScope(
                 desired: desired,
@@ -100,7 +101,7 @@ struct ReconcileSession {
                     PriorRecord(address: $0.address, remoteID: $0.remoteID, isCreatedByConnsync: $0.isCreatedByConnsync, secretHashes: [:])
                 } ?? [], targets: targets
             ).count)
-        let run = try await engine.plan(desired, targets: targets)
+        let run = try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
         progress.clear()
         return run
     }
