@@ -42,15 +42,24 @@ public struct FieldPath: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var isRoot: Bool { components.isEmpty }
 
     public func appending(_ key: String) -> FieldPath {
-        FieldPath(components + [.key(key)])
+        appending(components: CollectionOfOne(.key(key)))
     }
 
     public func appending(index: Int) -> FieldPath {
-        FieldPath(components + [.index(index)])
+        appending(components: CollectionOfOne(.index(index)))
     }
 
     public func appending(_ other: FieldPath) -> FieldPath {
-        FieldPath(components + other.components)
+        appending(components: other.components)
+    }
+
+    /// One allocation per path (the differ makes one for every field it visits).
+    private func appending(components more: some Collection<Component>) -> FieldPath {
+        var result: [Component] = []
+        result.reserveCapacity(components.count + more.count)
+        result.append(contentsOf: components)
+        result.append(contentsOf: more)
+        return FieldPath(result)
     }
 
     /// The last key of the path, if it ends with a key.

@@ -135,18 +135,35 @@ public enum Value: Sendable, Hashable {
     /// Paths of every `.secret` leaf, sorted.
     public var secretPaths: [FieldPath] {
         var result: [FieldPath] = []
-        collectSecretPaths(prefix: .root, into: &result)
-        return result.sorted()
+        var stack: [FieldPath.Component] = []
+        collectSecretPaths(&stack, into: &result)
+        return result.count > 1 ? result.sorted() : result
     }
 
-    private func collectSecretPaths(prefix: FieldPath, into result: inout [FieldPath]) {
+    /// Walks containers only, with one path stack: a path is made for each secret found.
+    private func collectSecretPaths(_ stack: inout [FieldPath.Component], into result: inout [FieldPath]) {
         switch self {
-        case .secret: result.append(prefix)
+        case .secret: result.append(FieldPath(stack))
         case .array(let items):
-            for (index, item) in items.enumerated() { item.collectSecretPaths(prefix: prefix.appending(index: index), into: &result) }
+            for (index, item) in items.enumerated() where item.isSecretOrContainer {
+                stack.append(.index(index))
+                item.collectSecretPaths(&stack, into: &result)
+                stack.removeLast()
+            }
         case .object(let fields):
-            for (key, item) in fields { item.collectSecretPaths(prefix: prefix.appending(key), into: &result) }
+            for (key, item) in fields where item.isSecretOrContainer {
+                stack.append(.key(key))
+                item.collectSecretPaths(&stack, into: &result)
+                stack.removeLast()
+            }
         default: break
+        }
+    }
+
+    private var isSecretOrContainer: Bool {
+        switch self {
+        case .secret, .array, .object: return true
+        default: return false
         }
     }
 
