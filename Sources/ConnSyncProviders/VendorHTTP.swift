@@ -184,10 +184,12 @@ struct VendorHTTP: Sendable {
     }
 
     /// The remote objects of a list page, with their identities read through the mapping.
+    /// Normalized as they arrive; a whole unpaged list (credible-data, datafor: thousands of
+    /// objects in one response) is normalized on all cores.
     func remoteObjects(_ items: [Value], mapping: any VendorMapping) -> [RemoteObject] {
-        items.compactMap { raw in
+        Parallel.map(items) { raw -> RemoteObject? in
             guard let identity = mapping.identity(of: raw) else { return nil }
             return RemoteObject(id: identity.id, name: identity.name, raw: raw, normalized: mapping.normalize(raw))
-        }
+        }.compactMap { $0 }
     }
 }
