@@ -94,13 +94,9 @@ struct ReconcileSession {
 
     /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
     func plan(targets: [Address], fingerprints: Bool) async throws -> Engine.PlanRun {
-        progress.expectProviders(
-            Planner.providersInScope(
-                desired: desired,
-                records: (try? await store.records())?.map {
-                    PriorRecord(address: $0.address, remoteID: $0.remoteID, isCreatedByConnsync: $0.isCreatedByConnsync, secretHashes: [:])
-                } ?? [], targets: targets
-            ).count)
+        // The providers the desired state brings in; one in scope only through state (prune)
+        // is counted when the engine starts observing it (state is read once, by the engine).
+        progress.expectProviders(Planner.providersInScope(desired: desired, records: [], targets: targets).count)
         let run = try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
         progress.clear()
         return run

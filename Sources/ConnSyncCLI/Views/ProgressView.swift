@@ -14,6 +14,7 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
     private let interactive: Bool
     private let applyView: ApplyView
     private var providersTotal = 0
+    private var providersStarted = 0
     private var providersDone = 0
     private var changesTotal = 0
     private var changesStarted = 0
@@ -32,7 +33,11 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
     }
 
     func expectProviders(_ count: Int) {
-        lock.withLock { providersTotal = count }
+        lock.withLock {
+            providersTotal = count
+            providersStarted = 0
+            providersDone = 0
+        }
     }
 
     func expectChanges(_ count: Int) {
@@ -46,6 +51,10 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
     func engine(_ event: EngineEvent) {
         switch event {
         case .observing:
+            lock.withLock {
+                providersStarted += 1
+                providersTotal = max(providersTotal, providersStarted)
+            }
             draw()
         case .observed, .observeFailed:
             lock.withLock { providersDone += 1 }
