@@ -173,15 +173,19 @@ extension Value {
 
 /// Reads from a buffer that lives as long as the parse. List responses hold thousands of
 /// objects with the same keys, so each object's fields are gathered on a shared stack and
-/// put into a dictionary of the right size at once, and keys are interned.
+/// put into a dictionary of the right size at once, and the keys of objects inside arrays
+/// (where they repeat) are interned.
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var offset = 0
     var depth = 0
     /// The fields of the objects being read, innermost last.
     var fieldStack: [(String, Value)] = []
-    /// Recently read keys, by a hash of their bytes: a repeated key is the same String.
-    var keys = [String](repeating: "", count: 64)
+    /// Recently read keys of objects inside arrays, by a hash of their bytes: a repeated key
+    /// is the same String. Made on the first such key, so a small document pays nothing.
+    var keys: [String] = []
+    /// Set by the first array: from there on, keys are interned.
+    var internsKeys = false
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -275,7 +279,8 @@ private struct JSONParser {
         let start = offset + 1
         var end = start
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
-        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""), end > start else { return try parseString() }
+        guard internsKeys, end < bytes.count, bytes[end] == UInt8(ascii: "\""), end > start else { return try parseString() }
+        if keys.isEmpty { keys = [String](repeating: "", count: 64) }
         let count = end - start
         let slot = (count &* 31 &+ Int(bytes[start]) &* 7 &+ Int(bytes[end - 1])) & 63
         var cached = keys[slot]
@@ -291,6 +296,7 @@ private struct JSONParser {
         try enter()
         defer { depth -= 1 }
         offset += 1
+        internsKeys = true
         var items: [Value] = []
         skipWhitespace()
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
@@ -409,7 +415,7 @@ private struct JSONParser {
             // Up to 18 digits always fit an Int.
             var number = 0
             for index in start..<offset { number = number &* 10 &+ Int(bytes[index] &- UInt8(ascii: "0")) }
-            if offset > start { return .int(number) }
+            return .int(number)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         if isInteger, let number = Int(text) { return .int(number) }

@@ -302,46 +302,8 @@ func encodeHistoryChanges(_ changes: [HistoryChange]) -> String {
     ).jsonString()
 }
 
-/// The secret hashes column (a JSON object of strings), read back. Every plan reads every
-/// record, so what ``encodeHashes(_:)`` writes — a flat object of strings without escapes —
-/// is scanned directly; anything else goes through connsync's JSON parser.
+/// The secret hashes column (a JSON object of strings), read back with connsync's JSON parser.
 func decodeHashes(_ text: String) -> [String: String] {
-    if let flat = decodeFlatStringObject(text) { return flat }
     guard let value = try? Value(json: text), case .object(let fields) = value else { return [:] }
     return fields.compactMapValues(\.stringValue)
-}
-
-/// `{"k":"v",...}` with no escapes and no whitespace, or nil.
-private func decodeFlatStringObject(_ text: String) -> [String: String]? {
-    var text = text
-    return text.withUTF8 { bytes -> [String: String]? in
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        var index = 0
-        func expect(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-        func string() -> String? {
-            guard expect(quote) else { return nil }
-            let start = index
-            while index < bytes.count, bytes[index] != quote {
-                if bytes[index] == backslash || bytes[index] < 0x20 { return nil }
-                index += 1
-            }
-            guard index < bytes.count else { return nil }
-            let result = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            index += 1
-            return result
-        }
-        guard expect(UInt8(ascii: "{")) else { return nil }
-        var result: [String: String] = [:]
-        if expect(UInt8(ascii: "}")) { return index == bytes.count ? result : nil }
-        repeat {
-            guard let key = string(), expect(UInt8(ascii: ":")), let value = string() else { return nil }
-            result[key] = value
-        } while expect(UInt8(ascii: ","))
-        guard expect(UInt8(ascii: "}")), index == bytes.count else { return nil }
-        return result
-    }
 }

@@ -28,8 +28,8 @@ struct EncodingTests {
         #expect(decodeHashes(encodeHashes([:])) == [:])
     }
 
-    /// The flat scan handles what encodeHashes writes; anything else (escapes, whitespace,
-    /// non-string values, broken text) takes the general parser or reads as no hashes.
+    /// Whatever shape the column holds (escapes, whitespace, non-string values), the strings
+    /// read back; broken text reads as no hashes.
     @Test func hashesDecodeEveryShapeTheParserAccepts() {
         #expect(decodeHashes(encodeHashes(["we\"ird\\key": "v\u{1}"])) == ["we\"ird\\key": "v\u{1}"])
         #expect(decodeHashes(#"{ "password" : "ab12" }"#) == ["password": "ab12"])
