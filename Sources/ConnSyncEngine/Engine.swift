@@ -259,9 +259,8 @@ public struct Engine: Sendable {
             // A plan made without fingerprints leaves the applied-value hashes to be worked out
             // here, for the records written only (spread over the cores: an apply may write thousands).
             let hasher = SecretHasher(key: try await store.secretKey())
-            let incomplete = upserts
-            upserts = Parallel.map(Array(incomplete.indices)) { index in
-                var record = incomplete[index]
+            upserts = Parallel.map(upserts) { record in
+                var record = record
                 if record.appliedValueHash == nil, let after = changes[record.address]?.after {
                     record.appliedValueHash = hasher.appliedValueHash(after, of: record.address, known: record.secretHashes)
                 }
