@@ -328,3 +328,37 @@ public struct DesiredState: Sendable, Hashable {
         providers.first { $0.name == name }
     }
 }
+
+extension DesiredState {
+    /// Every resolved secret value of the desired state (auth, connection fields, options):
+    /// what a ``Redactor`` must keep out of anything shown.
+    public var secretValues: [String] {
+        var values: [String] = []
+        for provider in providers {
+            for (_, secret) in provider.auth.all { if let value = secret.value?.revealed() { values.append(value) } }
+        }
+        var databaseSecrets: [Secret] = []
+        for database in databases { databaseSecrets += database.fields.secrets.map(\.secret) }
+        for connection in connections {
+            databaseSecrets += connection.fields.secrets.map(\.secret)
+            connection.options.collectSecrets(into: &databaseSecrets)
+        }
+        for secret in databaseSecrets { if let value = secret.value?.revealed() { values.append(value) } }
+        return values
+    }
+
+    /// A redactor for everything this desired state holds in secret.
+    public var redactor: Redactor { Redactor(secrets: secretValues) }
+}
+
+extension Value {
+    /// Every `.secret` leaf of the tree.
+    func collectSecrets(into result: inout [Secret]) {
+        switch self {
+        case .secret(let secret): result.append(secret)
+        case .array(let items): for item in items { item.collectSecrets(into: &result) }
+        case .object(let fields): for (_, item) in fields { item.collectSecrets(into: &result) }
+        default: break
+        }
+    }
+}

@@ -78,13 +78,20 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable, CustomStringConver
         self.field = field
     }
 
+    /// One line, safe for a terminal: text that came from the YAML (names, keys, values) has
+    /// its control characters escaped and is bounded.
     public var description: String {
         var parts: [String] = []
-        if let location { parts.append(location.description) }
-        if let document { parts.append(document.description) }
-        if let field { parts.append(field) }
-        parts.append(message)
+        if let location { parts.append(Self.bounded(location.description, 400)) }
+        if let document { parts.append(Self.bounded(document.description, 220)) }
+        if let field { parts.append(Self.bounded(field, 200)) }
+        parts.append(Self.bounded(message, 1000))
         return parts.joined(separator: ": ")
+    }
+
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        let escaped = ControlCharacters.escaped(text)
+        return escaped.count > limit ? String(escaped.prefix(limit)) + "…" : escaped
     }
 }
 

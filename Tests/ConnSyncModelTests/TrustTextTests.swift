@@ -1,0 +1,96 @@
+import ConnSyncModel
+import Testing
+
+/// Text from outside (names in YAML, vendor errors, keys in vendor objects): anchored rules,
+/// masking by words, redaction and escaping (cli.md v1.1, "Trust").
+@Suite("Trust: names, secret keys, redaction")
+struct TrustTextTests {
+    @Test(arguments: [
+        ("orders", true), ("a", true), ("A.b_c-9", true), (String(repeating: "x", count: 100), true),
+        ("orders\n", false), ("orders\r\n", false), ("-orders", false), (".orders", false), ("", false),
+        (String(repeating: "x", count: 101), false), ("ord ers", false), ("ordérs", false), ("orders/x", false),
+    ])
+    func namesAreFullyAnchored(_ name: String, _ valid: Bool) {
+        #expect(NameRules.isValidName(name) == valid, "\(name.debugDescription)")
+    }
+
+    @Test func otherRulesAreAnchoredToo() {
+        #expect(NameRules.isEnvironmentName("ORDERS_DB_PASSWORD"))
+        #expect(!NameRules.isEnvironmentName("ORDERS\n"))
+        #expect(!NameRules.isEnvironmentName("1ORDERS"))
+        #expect(NameRules.isIdentifier("reporting-1", maximumLength: 100))
+        #expect(!NameRules.isIdentifier("reporting\n", maximumLength: 100))
+        #expect(!NameRules.isIdentifier(String(repeating: "a", count: 101), maximumLength: 100))
+        #expect(NameRules.isSingleLine("token-value"))
+        #expect(!NameRules.isSingleLine("token-value\n"))
+        #expect(!NameRules.isSingleLine("a\u{7F}b"))
+        #expect(NameRules.isMultiLineText("-----BEGIN CERTIFICATE-----\r\nMIIB\n\t-----END CERTIFICATE-----\n"))
+        #expect(!NameRules.isMultiLineText("pem\u{0}"))
+    }
+
+    @Test(arguments: [
+        "password", "dbPassword", "db_password", "DB-PASSWORD", "passwd", "pwd", "extraOptions.POSTGRESQL.pwd", "pass", "privateKeyPass",
+        "secret", "clientSecret", "token", "accessToken", "credentials", "credential", "privateKey", "private_key", "tunnel-private-key",
+        "apiKey", "API_KEY", "accessKeyId", "secretAccessKey", "secretKey", "apikey", "passphrase", "tunnel-private-key-passphrase",
+    ])
+    func secretLookingKeysAreMasked(_ key: String) {
+        #expect(SecretKeys.looksSecret(key), "\(key)")
+    }
+
+    @Test(arguments: [
+        "primaryKey", "keyspace", "sslKeyFile", "host", "port", "username", "passenger", "bypassCache", "tokenizer", "compass",
+        "secretary", "keyId", "monkey", "databaseName", "connectionString", "peakaKey", "serviceAccountKeyJson",
+    ])
+    func keysAreMaskedByWordsNotSubstrings(_ key: String) {
+        #expect(!SecretKeys.looksSecret(key), "\(key)")
+    }
+
+    @Test func keysSplitIntoWords() {
+        #expect(SecretKeys.split("sslKeyFile") == ["ssl", "key", "file"])
+        #expect(SecretKeys.split("HTTPProxyURL") == ["http", "proxy", "url"])
+        #expect(SecretKeys.split("extraOptions.POSTGRESQL.pwd") == ["extra", "options", "postgresql", "pwd"])
+        #expect(SecretKeys.split("tunnel-private_key") == ["tunnel", "private", "key"])
+        // The scanner and the word list agree on keys outside ASCII too.
+        #expect(SecretKeys.looksSecret("mötPassword"))
+        #expect(!SecretKeys.looksSecret("mötKeyspace"))
+    }
+
+    @Test func urlUserInfoIsDetected() {
+        #expect(SecretKeys.hasURLUserinfo("postgres://app:hunter2@db.internal:5432/orders"))
+        #expect(SecretKeys.hasURLUserinfo("https://token@example.com"))
+        #expect(!SecretKeys.hasURLUserinfo("https://example.com/a@b"))
+        #expect(!SecretKeys.hasURLUserinfo("mail@example.com"))
+    }
+
+    @Test func everyKnownSecretIsRedactedInEveryForm() {
+        let redactor = Redactor(secrets: ["hunter2-secret", "Basic YWRtaW46cHc=", "p@ss word/x", "abc"])
+        let text = "bad password hunter2-secret; header YWRtaW46cHc=; url p%40ss%20word%2Fx; raw p@ss word/x; short abc"
+        let redacted = redactor.redact(text)
+        for secret in ["hunter2-secret", "YWRtaW46cHc=", "p%40ss%20word%2Fx", "p@ss word/x"] {
+            #expect(!redacted.contains(secret), "\(secret) survived")
+        }
+        #expect(redacted.contains("(sensitive)"))
+        // Shorter than four characters: not searched (it would garble every message).
+        #expect(redacted.contains("short abc"))
+    }
+
+    @Test func vendorTextIsEscapedBoundedAndNeverCutInsideASecret() {
+        let secret = "tok-9f8e7d6c5b4a"
+        let redactor = Redactor(secrets: [secret])
+        let echoed = String(repeating: "x", count: 295) + secret + String(repeating: "y", count: 500)
+        let clean = VendorText.clean(echoed, redactor: redactor)
+        #expect(!clean.contains("tok-9f8e"))
+        #expect(clean.count <= VendorText.limit + 1)
+        let hostile = VendorText.clean("evil\u{1B}[2J\u{1B}]0;owned\u{07}\nnext\u{202E}line", redactor: .none)
+        #expect(!hostile.contains("\u{1B}") && !hostile.contains("\n") && !hostile.contains("\u{202E}") && !hostile.contains("\u{07}"))
+        #expect(hostile.contains("\\u{1B}[2J") && hostile.contains("\\n") && hostile.contains("\\u{202E}"))
+    }
+
+    @Test func diagnosticsEscapeWhatCameFromTheYAML() {
+        let diagnostic = Diagnostic(
+            code: "invalid-name", message: "'x\u{1B}[31m' is not a valid name", location: SourceLocation(file: "a\nb.yaml", line: 1, column: 1),
+            document: DocumentID(kind: "Database", name: "x\u{1B}[31m"), field: "metadata.name")
+        #expect(!diagnostic.description.contains("\u{1B}"))
+        #expect(!diagnostic.description.contains("\n"))
+    }
+}
