@@ -1,8 +1,8 @@
 import ConnSyncModel
 import Foundation
-import Yams
+import CLibYAML
 
-/// A YAML node with its position, copied out of Yams (whose `Node` is not Sendable).
+/// A YAML node with its position, built from libyaml's events.
 indirect enum YNode: Sendable {
     enum ScalarKind: Sendable {
         case string
@@ -105,102 +105,222 @@ struct YDocument: Sendable {
 }
 
 enum YAMLReader {
-    /// YAML 1.1 scalars as Yams resolves them, minus timestamps (a date stays a string).
-    /// No rules: Yams' own duplicate-key check hashes nodes through the resolver, so a
-    /// rule-less resolver keeps parsing free of regular expressions; scalars are typed by
-    /// ``ScalarTyping`` instead.
-    static let resolver = Resolver.basic
+    /// A file larger than this is refused (every read is bounded).
+    static let maximumFileSize = 64 << 20
+    /// Deeper nesting is refused: nothing in the format needs it, and it bounds recursion.
+    static let maximumDepth = 64
 
     /// Every non-empty document of `file`, and the diagnostics of what could not be parsed.
+    /// Read with libyaml's event API: anchors and aliases are refused at the event that
+    /// names them, so nothing is ever expanded.
     static func documents(of file: SourceFile) -> ([YDocument], [Diagnostic]) {
-        guard let text = String(data: file.contents, encoding: .utf8) else {
-            return (
-                [],
-                [
-                    Diagnostic(
-                        code: "yaml-encoding", message: "the file is not UTF-8 text",
-                        location: SourceLocation(file: file.displayPath, line: 1, column: 1))
-                ]
-            )
+        let start = SourceLocation(file: file.displayPath, line: 1, column: 1)
+        guard file.contents.count <= maximumFileSize else {
+            return ([], [Diagnostic(code: "yaml-size", message: "the file is larger than \(maximumFileSize >> 20) MiB; split it", location: start)])
         }
-        var documents: [YDocument] = []
-        do {
-            let parser = try Parser(yaml: text, resolver: resolver)
-            var index = 0
-            while let root = try parser.nextRoot() {
-                index += 1
-                if case .scalar(let scalar) = root, scalar.style == .plain, ScalarTyping.kind(of: scalar.string) == .null { continue }
-                documents.append(YDocument(file: file, index: index, root: try convert(root, file: file)))
-            }
-        } catch let error as YamlError {
-            return (documents, [diagnostic(error, file: file)])
-        } catch let error as ConversionError {
-            return (documents, [Diagnostic(code: "yaml-syntax", message: error.message, location: error.location)])
-        } catch {
-            return (
-                documents,
-                [Diagnostic(code: "yaml-syntax", message: "\(error)", location: SourceLocation(file: file.displayPath, line: 1, column: 1))]
-            )
+        guard String(data: file.contents, encoding: .utf8) != nil else {
+            return ([], [Diagnostic(code: "yaml-encoding", message: "the file is not UTF-8 text", location: start)])
         }
-        return (documents, [])
+        var reader = YAMLEventReader(file: file)
+        return reader.read()
     }
 
-    struct ConversionError: Error {
-        var message: String
-        var location: SourceLocation
+    static func location(_ mark: yaml_mark_t, file: SourceFile) -> SourceLocation {
+        SourceLocation(file: file.displayPath, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    }
+}
+
+/// Builds ``YNode`` trees from libyaml's events, one document at a time.
+struct YAMLEventReader {
+    let file: SourceFile
+
+    /// A collection being read.
+    enum Frame {
+        case mapping(entries: [YNode.Entry], keys: Set<String>, pendingKey: (String, SourceLocation)?, location: SourceLocation)
+        case sequence(items: [YNode], location: SourceLocation)
     }
 
-    static func location(_ mark: Mark?, file: SourceFile) -> SourceLocation {
-        SourceLocation(file: file.displayPath, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    struct Failure: Error {
+        var diagnostic: Diagnostic
     }
 
-    static func convert(_ node: Node, file: SourceFile) throws -> YNode {
-        switch node {
-        case .scalar(let scalar):
-            let kind: YNode.ScalarKind
-            switch resolver.resolveTag(of: node) {
-            case .int: kind = .int
-            case .float: kind = .float
-            case .bool: kind = .bool
-            case .null: kind = .null
-            case .str where scalar.style == .plain: kind = ScalarTyping.kind(of: scalar.string)
-            default: kind = .string
-            }
-            return .scalar(scalar.string, kind, location(scalar.mark, file: file))
-        case .mapping(let mapping):
-            var entries: [YNode.Entry] = []
-            for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else {
-                    throw ConversionError(
-                        message: "mapping keys must be plain strings", location: location(key.mark ?? mapping.mark, file: file))
+    private var stack: [Frame] = []
+    private var documents: [YDocument] = []
+    private var documentIndex = 0
+
+    init(file: SourceFile) {
+        self.file = file
+    }
+
+    mutating func read() -> ([YDocument], [Diagnostic]) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            return ([], [Diagnostic(code: "yaml-syntax", message: "cannot start the YAML parser (out of memory)", location: nil)])
+        }
+        defer { yaml_parser_delete(&parser) }
+        let contents = file.contents
+        let failure: Failure? = contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Failure? in
+            yaml_parser_set_input_string(&parser, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
+            do throws(Failure) {
+                var done = false
+                while !done {
+                    var event = yaml_event_t()
+                    guard yaml_parser_parse(&parser, &event) == 1 else { throw Failure(diagnostic: syntaxError(parser)) }
+                    defer { yaml_event_delete(&event) }
+                    done = try handle(&event)
                 }
-                entries.append(
-                    YNode.Entry(key: keyScalar.string, keyLocation: location(keyScalar.mark, file: file), value: try convert(value, file: file)))
+                return nil
+            } catch {
+                return error
             }
-            return .mapping(entries, location(mapping.mark, file: file))
-        case .sequence(let sequence):
-            return .sequence(try sequence.map { try convert($0, file: file) }, location(sequence.mark, file: file))
-        case .alias(let alias):
-            throw ConversionError(message: "YAML aliases are not supported; write the value out", location: location(alias.mark, file: file))
+        }
+        return (documents, failure.map { [$0.diagnostic] } ?? [])
+    }
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        YAMLReader.location(mark, file: file)
+    }
+
+    private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+    }
+
+    /// Refuses an anchor: the format has none, and refusing it here means no alias is expanded.
+    private func refuseAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at mark: yaml_mark_t) throws(Failure) {
+        guard let name = Self.text(anchor) else { return }
+        throw Failure(
+            diagnostic: Diagnostic(
+                code: "yaml-anchor",
+                message: "YAML anchors (&\(name)) and aliases are not part of the connsync format; write the value out where it is used",
+                location: location(mark)))
+    }
+
+    /// Returns true at the end of the stream.
+    private mutating func handle(_ event: inout yaml_event_t) throws(Failure) -> Bool {
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            return true
+        case YAML_DOCUMENT_START_EVENT:
+            documentIndex += 1
+        case YAML_ALIAS_EVENT:
+            let name = Self.text(event.data.alias.anchor) ?? ""
+            throw Failure(
+                diagnostic: Diagnostic(
+                    code: "yaml-anchor",
+                    message: "YAML aliases (*\(name)) and anchors are not part of the connsync format; write the value out where it is used",
+                    location: location(event.start_mark)))
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            try refuseAnchor(scalar.anchor, at: event.start_mark)
+            let text = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) } ?? ""
+            let kind = Self.kind(text: text, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            try add(.scalar(text, kind, location(event.start_mark)), isPlainScalar: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        case YAML_MAPPING_START_EVENT:
+            try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
+            try push(.mapping(entries: [], keys: [], pendingKey: nil, location: location(event.start_mark)), at: event.start_mark)
+        case YAML_SEQUENCE_START_EVENT:
+            try refuseAnchor(event.data.sequence_start.anchor, at: event.start_mark)
+            try push(.sequence(items: [], location: location(event.start_mark)), at: event.start_mark)
+        case YAML_MAPPING_END_EVENT:
+            guard case .mapping(let entries, _, _, let start)? = stack.popLast() else { break }
+            try add(.mapping(entries, start), isPlainScalar: false)
+        case YAML_SEQUENCE_END_EVENT:
+            guard case .sequence(let items, let start)? = stack.popLast() else { break }
+            try add(.sequence(items, start), isPlainScalar: false)
+        default:
+            break
+        }
+        return false
+    }
+
+    private mutating func push(_ frame: Frame, at mark: yaml_mark_t) throws(Failure) {
+        guard stack.count < YAMLReader.maximumDepth else {
+            throw Failure(
+                diagnostic: Diagnostic(
+                    code: "yaml-depth", message: "nesting deeper than \(YAMLReader.maximumDepth) levels is not supported",
+                    location: location(mark)))
+        }
+        stack.append(frame)
+    }
+
+    /// Puts a finished node into the collection being read, or makes it the document's root.
+    private mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
+        guard let top = stack.popLast() else {
+            // A document holding only a plain null (an empty document) is skipped.
+            if isPlainScalar, case .scalar(_, .null, _) = node { return }
+            documents.append(YDocument(file: file, index: documentIndex, root: node))
+            return
+        }
+        switch top {
+        case .sequence(var items, let start):
+            items.append(node)
+            stack.append(.sequence(items: items, location: start))
+        case .mapping(var entries, var keys, let pendingKey, let start):
+            if let (key, keyLocation) = pendingKey {
+                entries.append(YNode.Entry(key: key, keyLocation: keyLocation, value: node))
+                stack.append(.mapping(entries: entries, keys: keys, pendingKey: nil, location: start))
+                return
+            }
+            guard case .scalar(let key, _, let keyLocation) = node else {
+                throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: node.location))
+            }
+            guard keys.insert(key).inserted else {
+                throw Failure(
+                    diagnostic: Diagnostic(
+                        code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: keyLocation))
+            }
+            stack.append(.mapping(entries: entries, keys: keys, pendingKey: (key, keyLocation), location: start))
         }
     }
 
-    static func diagnostic(_ error: YamlError, file: SourceFile) -> Diagnostic {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let text = [problem, context.map { "\($0.text)" }].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-            return Diagnostic(code: "yaml-syntax", message: "invalid YAML: \(text)", location: location(mark, file: file))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(
-                code: "duplicate-key",
-                message: "duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping; keep one",
-                location: location(context.mark, file: file))
-        case .reader(let problem, _, _, _):
-            return Diagnostic(code: "yaml-syntax", message: "invalid YAML: \(problem)", location: location(nil, file: file))
-        default:
-            return Diagnostic(code: "yaml-syntax", message: "invalid YAML: \(error)", location: location(nil, file: file))
+    /// YAML 1.1 scalar types (null, bool, int, float; timestamps stay strings): an explicit
+    /// core tag decides, else a plain scalar is typed by ``ScalarTyping``, else it is a string.
+    static func kind(text: String, tag: String?, isPlain: Bool) -> YNode.ScalarKind {
+        switch tag {
+        case "tag:yaml.org,2002:int": return .int
+        case "tag:yaml.org,2002:float": return .float
+        case "tag:yaml.org,2002:bool": return .bool
+        case "tag:yaml.org,2002:null": return .null
+        case nil: return isPlain ? ScalarTyping.kind(of: text) : .string
+        default: return .string
         }
+    }
+
+    /// libyaml's problem, its position, and a hint for the common ones.
+    private func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+        let problem = parser.problem.map { String(cString: $0) } ?? "syntax error"
+        let context = parser.context.map { String(cString: $0) }
+        let mark = parser.problem_mark
+        var message = "invalid YAML: \(problem)" + (context.map { " \($0)" } ?? "")
+        if let hint = YAMLHints.hint(problem: problem, file: file, mark: mark) { message += "; \(hint)" }
+        let code = parser.error == YAML_READER_ERROR ? "yaml-encoding" : "yaml-syntax"
+        return Diagnostic(code: code, message: message, location: location(mark))
+    }
+}
+
+/// Short advice for libyaml's most common messages.
+enum YAMLHints {
+    static func hint(problem: String, file: SourceFile, mark: yaml_mark_t) -> String? {
+        if problem.contains("cannot start any token") {
+            let index = Int(mark.index)
+            if index < file.contents.count, file.contents[file.contents.startIndex + index] == 0x09 {
+                return "YAML does not allow tabs for indentation: indent with spaces"
+            }
+            return "a value starting with this character must be quoted"
+        }
+        if problem.contains("mapping values are not allowed") {
+            return "a value holding ': ' must be quoted, or this line is indented too deep"
+        }
+        if problem.contains("did not find expected key") || problem.contains("did not find expected '-' indicator") {
+            return "check the indentation: the keys of one mapping (and the items of one list) must line up"
+        }
+        if problem.contains("could not find expected ':'") {
+            return "a key is missing its ':', or a quote is not closed"
+        }
+        if problem.contains("found unexpected end of stream") {
+            return "a quote or bracket is not closed"
+        }
+        return nil
     }
 }
 

@@ -316,7 +316,32 @@ struct InvalidDocumentTests {
         InvalidCase(
             "duplicateKey",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  host: a.internal\n  host: b.internal\n",
-            expected: [("doc.yaml:6:3: duplicate key 'host' in one mapping; keep one", "duplicate-key")]),
+            expected: [("doc.yaml:7:3: duplicate key 'host' in one mapping; keep one", "duplicate-key")]),
+        // Trust (cli.md v1.1): anchors refused where they are, names fully anchored, no control characters in headers.
+        InvalidCase(
+            "yamlAnchorAndAlias",
+            "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: &n x\nspec:\n  host: *n\n",
+            expected: [("doc.yaml:4:9: YAML anchors (&n) and aliases are not part of the connsync format; write the value out where it is used", "yaml-anchor")]),
+        InvalidCase(
+            "yamlAnchoredMapping",
+            "apiVersion: connsync/v1\nkind: Database\nmetadata: {name: x}\nspec: &spec\n  host: a\n",
+            expected: [("doc.yaml:4:7: YAML anchors (&spec) and aliases are not part of the connsync format; write the value out where it is used", "yaml-anchor")]),
+        InvalidCase(
+            "nameWithTrailingNewline",
+            "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: \"orders\\n\"\nspec:\n  host: a\n",
+            expected: [("doc.yaml:4:9: Database/orders\\n: metadata.name: 'orders\\n' is not a valid name: use letters, digits, '_', '.', '-', starting with a letter or digit, at most 100 characters", "invalid-name")]),
+        InvalidCase(
+            "envNameWithNewline",
+            "apiVersion: connsync/v1\nkind: Database\nmetadata: {name: x}\nspec:\n  password: {fromEnv: \"ORDERS\\n\"}\n",
+            expected: [("doc.yaml:5:23: Database/x: spec.password.fromEnv: 'ORDERS\\n' is not an environment variable name: use letters, digits and '_', not starting with a digit", "secret-reference")]),
+        InvalidCase(
+            "productNameWithNewline",
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep2}\nspec:\n  type: lerian-reporter\n  baseURL: https://r.example\n  productName: \"reporting\\n\"\n",
+            expected: [("doc.yaml:7:16: Provider/rep2: spec.productName: must match ^[a-zA-Z0-9_-]+$ and be at most 100 characters (got 'reporting\\n')", "invalid-value")]),
+        InvalidCase(
+            "tenantIdInjectingAHeader",
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep2}\nspec:\n  type: lerian-reporter\n  baseURL: https://r.example\n  tenantId: \"acme\\r\\nX-Evil: 1\"\n",
+            expected: [("doc.yaml:7:13: Provider/rep2: spec.tenantId: must be one line of text without control characters (it is sent as a header)", "invalid-value")]),
         InvalidCase(
             "unsetEnvSecret",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  password: {fromEnv: NOT_SET_ANYWHERE}\n",
