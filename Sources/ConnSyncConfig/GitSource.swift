@@ -38,22 +38,34 @@ public struct GitSource: DesiredStateSource {
         files
     }
 
-    /// Reads `relative` (resolved against the folder of `file`) from the same commit.
-    public func readRelativeFile(_ relative: String, from file: SourceFile) throws(SourceError) -> Data {
+    /// Resolves `relative` against the folder of `file` in the same commit, following the
+    /// tree's symlinks: a file of the tree is read from it; a symlink to an absolute path (or an
+    /// absolute reference) leads outside, where only a secrets folder may be read.
+    public func locateSecretFile(_ relative: String, from file: SourceFile) throws(SourceError) -> SecretFileLocation {
+        if relative.hasPrefix("/") {
+            guard let real = FileSystem.realPath(relative) else { throw .unreadable(path: relative, reason: "no such file") }
+            return .outside(real)
+        }
         var components = (path.isEmpty ? [] : path.split(separator: "/").map(String.init))
         components += file.path.split(separator: "/").dropLast().map(String.init)
-        for part in relative.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..": if !components.isEmpty { components.removeLast() }
-            default: components.append(String(part))
-            }
-        }
-        let full = components.joined(separator: "/")
+        let full = (components + [relative]).joined(separator: "/")
+        let shown = "\(relative)@\(snapshot.shortCommitID)"
+        let resolved: TreePath
         do {
-            return try snapshot.readFile(full)
+            resolved = try snapshot.resolve(full, maximumSize: FileSystem.maximumSecretSize)
         } catch {
-            throw .unreadable(path: "\(full)@\(snapshot.shortCommitID)", reason: error.description)
+            throw .unreadable(path: shown, reason: error.description)
+        }
+        switch resolved {
+        case .file(_, let contents):
+            return .inSource(contents)
+        case .outside(let target):
+            guard let real = FileSystem.realPath(target) else { throw .unreadable(path: shown, reason: "a symlink in the tree leads to a missing file") }
+            return .outside(real)
+        case .escapesTree:
+            throw .outsideSource(shown)
+        case .missing:
+            throw .unreadable(path: shown, reason: "no such file at this commit")
         }
     }
 }

@@ -21,10 +21,14 @@ public struct LoadResult: Sendable {
     public var state: DesiredState?
     /// Errors and warnings, sorted by location.
     public var diagnostics: [Diagnostic]
+    /// Every Provider document without errors of its own, even when other documents have
+    /// errors (a trusted source is compared provider by provider).
+    public var providers: [ProviderConfig]
 
-    public init(state: DesiredState?, diagnostics: [Diagnostic]) {
+    public init(state: DesiredState?, diagnostics: [Diagnostic], providers: [ProviderConfig] = []) {
         self.state = state
         self.diagnostics = diagnostics
+        self.providers = providers
     }
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
@@ -78,7 +82,7 @@ public struct DesiredStateLoader: Sendable {
             providers: providers, databases: databases, connections: connections, invalid: invalid)
         let diagnostics = sink.sorted
         let hasErrors = diagnostics.contains { $0.severity == .error }
-        return LoadResult(state: hasErrors ? nil : state, diagnostics: diagnostics)
+        return LoadResult(state: hasErrors ? nil : state, diagnostics: diagnostics, providers: providers.map(\.config))
     }
 }
 
@@ -153,13 +157,6 @@ struct DocumentChecker {
     let source: any DesiredStateSource
     let sink: DiagnosticSink
 
-    static let namePattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-    static let envNamePattern = try! NSRegularExpression(pattern: "^[A-Za-z_][A-Za-z0-9_]*$")
-    static let identifierPattern = try! NSRegularExpression(pattern: "^[a-zA-Z0-9_-]+$")
-
-    static func matches(_ regex: NSRegularExpression, _ text: String) -> Bool {
-        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-    }
 
     /// The reporting context of one document.
     final class Context {
@@ -239,7 +236,7 @@ struct DocumentChecker {
                 if let nameEntry = fields.first(where: { $0.key == "name" }) {
                     nameLocation = nameEntry.value.location
                     if let text = nameEntry.value.stringScalar {
-                        if Self.matches(Self.namePattern, text) {
+                        if NameRules.isValidName(text) {
                             name = text
                         } else {
                             context.error(
@@ -397,9 +394,17 @@ struct DocumentChecker {
             }
             switch setting {
             case "userId": config.userId = text
-            case "tenantId": config.tenantId = text
+            case "tenantId":
+                // Sent as the X-Tenant-ID header.
+                if NameRules.isSingleLine(text) {
+                    config.tenantId = text
+                } else {
+                    context.error(
+                        "invalid-value", "spec.tenantId", "must be one line of text without control characters (it is sent as a header)",
+                        at: entry.value.location)
+                }
             case "productName":
-                if Self.matches(Self.identifierPattern, text), text.count <= 100 {
+                if NameRules.isIdentifier(text, maximumLength: 100) {
                     config.productName = text
                 } else {
                     context.error(
@@ -407,7 +412,7 @@ struct DocumentChecker {
                         "must match ^[a-zA-Z0-9_-]+$ and be at most 100 characters (got \(entry.value.display))", at: entry.value.location)
                 }
             case "project":
-                if Self.matches(Self.identifierPattern, text) {
+                if NameRules.isIdentifier(text) {
                     config.project = text
                 } else {
                     context.error(
@@ -536,7 +541,7 @@ struct DocumentChecker {
             return nil
         }
         if entry.key == "fromEnv" {
-            guard Self.matches(Self.envNamePattern, text) else {
+            guard NameRules.isEnvironmentName(text) else {
                 context.error(
                     "secret-reference", "\(field).fromEnv",
                     "'\(text)' is not an environment variable name: use letters, digits and '_', not starting with a digit",
@@ -552,12 +557,25 @@ struct DocumentChecker {
         guard options.resolveSecrets else { return Secret(source: source) }
         do {
             let value = try resolver.resolve(source, in: context.file, from: self.source)
+            // PEM blocks keep their line breaks; a header or single-line value may hold no control character.
+            let isMultiLine = Self.multiLineSecretFields.contains { field.hasSuffix($0) }
+            guard isMultiLine ? NameRules.isMultiLineText(value) : NameRules.isSingleLine(value) else {
+                context.error(
+                    "secret-control-character", field,
+                    "the value of {\(source)} holds a control character"
+                        + (isMultiLine ? "" : " (a line break inside it?): this field takes a single line"),
+                    at: location, structural: false)
+                return Secret(source: source)
+            }
             return Secret(source: source, value: Sensitive(value))
         } catch {
             context.error("unresolved-secret", field, error.description, at: location, structural: false)
             return Secret(source: source)
         }
     }
+
+    /// Secret fields that hold PEM text and may keep `\n`, `\r` and `\t`.
+    static let multiLineSecretFields = [".ssl.ca", ".ssl.cert", ".ssl.key"]
 
     // MARK: database fields
 
@@ -854,7 +872,7 @@ struct CrossReferences {
         // Vendor name rules.
         switch vendor {
         case .credibleData:
-            if connection.name.range(of: "^[a-zA-Z0-9_-]+$", options: .regularExpression) == nil {
+            if !NameRules.isIdentifier(connection.name) {
                 fail(
                     "vendor-name", "metadata.name", "credible-data connection names may only hold letters, digits, '_' and '-'",
                     at: connection.nameLocation)

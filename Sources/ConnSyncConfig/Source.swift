@@ -23,8 +23,11 @@ public protocol DesiredStateSource: Sendable {
     /// Every `*.yaml`/`*.yml` file under the root, recursively, skipping files and folders
     /// whose name starts with `.` and what the root's `.connsyncignore` lists; sorted by path.
     func yamlFiles() throws(SourceError) -> [SourceFile]
-    /// A file named by a relative `fromFile` reference, resolved against the folder of `file`.
-    func readRelativeFile(_ path: String, from file: SourceFile) throws(SourceError) -> Data
+    /// Where a `fromFile` reference of a document in `file` leads: a relative path is
+    /// resolved against the folder of `file`, and symlinks are followed (for a git source,
+    /// those stored in the tree). Inside the source: its bytes; elsewhere: the resolved
+    /// absolute path, which only a secrets folder may hold (the resolver decides).
+    func locateSecretFile(_ path: String, from file: SourceFile) throws(SourceError) -> SecretFileLocation
 }
 
 /// Why a source cannot be read.
@@ -32,6 +35,7 @@ public enum SourceError: Error, Sendable, Hashable, CustomStringConvertible {
     case missingDirectory(String)
     case notADirectory(String)
     case unreadable(path: String, reason: String)
+    case outsideSource(String)
     case git(String)
 
     public var description: String {
@@ -39,6 +43,7 @@ public enum SourceError: Error, Sendable, Hashable, CustomStringConvertible {
         case .missingDirectory(let path): return "\(path): no such directory (check --dir)"
         case .notADirectory(let path): return "\(path): not a directory (--dir takes the folder that holds the YAML files)"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .outsideSource(let path): return "\(path) is a symlink that leads outside the source folder; refused"
         case .git(let message): return message
         }
     }
@@ -70,21 +75,31 @@ public struct DirectorySource: DesiredStateSource {
         }
         guard isDirectory.boolValue else { throw .notADirectory(directory) }
         var relativePaths: [String] = []
-        try collect(root, relative: "", into: &relativePaths)
+        var visited: Set<String> = []
+        try collect(root, relative: "", visited: &visited, into: &relativePaths)
         let ignoreFile = root.appendingPathComponent(IgnoreRules.fileName).path
         let rules = FileManager.default.contents(atPath: ignoreFile).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
         var files: [SourceFile] = []
+        let rootReal = rootRealPath
         for relative in relativePaths.sorted() where !rules.ignores(relative) {
             let url = root.appendingPathComponent(relative)
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw .unreadable(path: display(relative), reason: "permission denied or not a regular file")
+            guard let real = FileSystem.realPath(url.path), FileSystem.isInside(real, folder: rootReal) else {
+                throw .outsideSource(display(relative))
+            }
+            let data: Data
+            do {
+                data = try FileSystem.read(real, maximumSize: YAMLReader.maximumFileSize)
+            } catch {
+                throw .unreadable(path: display(relative), reason: error.description)
             }
             files.append(SourceFile(path: relative, displayPath: display(relative), contents: data))
         }
         return files
     }
 
-    private func collect(_ folder: URL, relative: String, into result: inout [String]) throws(SourceError) {
+    private func collect(_ folder: URL, relative: String, visited: inout Set<String>, into result: inout [String]) throws(SourceError) {
+        // A folder reached twice through symlinks is read once (and a symlink loop ends).
+        guard visited.insert(FileSystem.realPath(folder.path) ?? folder.path).inserted else { return }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
@@ -97,83 +112,24 @@ public struct DirectorySource: DesiredStateSource {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
-                try collect(url, relative: path, into: &result)
+                try collect(url, relative: path, visited: &visited, into: &result)
             } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                 result.append(path)
             }
         }
     }
 
-    public func readRelativeFile(_ path: String, from file: SourceFile) throws(SourceError) -> Data {
-        let folder = root.appendingPathComponent(file.path).deletingLastPathComponent()
-        let url = folder.appendingPathComponent(path).standardizedFileURL
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw .unreadable(path: url.path, reason: "no such file")
-        }
-        return data
-    }
-}
-
-/// Resolves secret references into values. The library never reads the process
-/// environment itself: the composition root injects it.
-public protocol SecretResolver: Sendable {
-    func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError) -> String
-}
-
-/// Why a reference did not resolve (never holding a secret value).
-public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConvertible {
-    case unsetVariable(String)
-    case emptyVariable(String)
-    case missingFile(String)
-    case literalNotResolvable
-
-    public var description: String {
-        switch self {
-        case .unsetVariable(let name): return "environment variable \(name) is not set; set it, or check the name"
-        case .emptyVariable(let name): return "environment variable \(name) is empty; set it to the secret"
-        case .missingFile(let path): return "cannot read secret file \(path); check the path and its permissions"
-        case .literalNotResolvable: return "a literal secret needs no resolution"
+    public func locateSecretFile(_ path: String, from file: SourceFile) throws(SourceError) -> SecretFileLocation {
+        let named = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(file.path).deletingLastPathComponent().appendingPathComponent(path)
+        guard let real = FileSystem.realPath(named.path) else { throw .unreadable(path: path, reason: "no such file") }
+        guard FileSystem.isInside(real, folder: rootRealPath) else { return .outside(real) }
+        do {
+            return .inSource(try FileSystem.readSecretFile(real))
+        } catch {
+            throw .unreadable(path: path, reason: error.description)
         }
     }
-}
 
-/// `fromEnv` from an injected environment; `fromFile` from the filesystem (absolute) or
-/// through the source (relative, e.g. from the same commit). One trailing newline is trimmed.
-public struct StandardSecretResolver: SecretResolver {
-    public let environment: [String: String]
-
-    public init(environment: [String: String]) {
-        self.environment = environment
-    }
-
-    public func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError)
-        -> String
-    {
-        switch source {
-        case .environment(let name):
-            guard let value = environment[name] else { throw .unsetVariable(name) }
-            guard !value.isEmpty else { throw .emptyVariable(name) }
-            return value
-        case .file(let path):
-            let data: Data
-            if path.hasPrefix("/") {
-                guard let contents = FileManager.default.contents(atPath: path) else { throw .missingFile(path) }
-                data = contents
-            } else {
-                do {
-                    data = try origin.readRelativeFile(path, from: file)
-                } catch {
-                    throw .missingFile(path)
-                }
-            }
-            var text = String(decoding: data, as: UTF8.self)
-            // "\r\n" is one Character in Swift: one removeLast() trims either ending.
-            if text.hasSuffix("\r\n") || text.hasSuffix("\n") {
-                text.removeLast()
-            }
-            return text
-        case .literal:
-            throw .literalNotResolvable
-        }
-    }
+    /// The source folder with its own symlinks resolved.
+    var rootRealPath: String { FileSystem.realPath(root.path) ?? root.path }
 }

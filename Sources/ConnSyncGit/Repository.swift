@@ -188,12 +188,15 @@ final class Repository {
         }
         defer { if let owned { git_tree_free(owned) } }
         var result: [GitFile] = []
-        try walk(start, prefix: folder, suffixes: suffixes, into: &result)
+        try walk(start, commit: commitID, prefix: folder, suffixes: suffixes, into: &result)
         return result.sorted { $0.path < $1.path }
     }
 
     /// One pass over the tree: entries by index belong to their tree (not freed here).
-    private func walk(_ tree: OpaquePointer, prefix: String, suffixes: [String], into result: inout [GitFile]) throws(GitError) {
+    /// Desired-state files larger than this are refused (every read is bounded).
+    static let maximumFileSize = 64 << 20
+
+    private func walk(_ tree: OpaquePointer, commit commitID: String, prefix: String, suffixes: [String], into result: inout [GitFile]) throws(GitError) {
         let count = git_tree_entrycount(tree)
         for index in 0..<count {
             guard let entry = git_tree_entry_byindex(tree, index), let rawName = git_tree_entry_name(entry) else { continue }
@@ -201,26 +204,22 @@ final class Repository {
             if name.hasPrefix(".") { continue }
             let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
             let type = git_tree_entry_type(entry)
-            if type == GIT_OBJECT_TREE {
+            if git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK {
+                // A symlinked YAML file is read where it leads, when that is inside the tree.
+                guard suffixes.contains(where: { name.hasSuffix($0) }) else { continue }
+                guard case .file(_, let contents) = try resolve(path, commit: commitID, maximumSize: Self.maximumFileSize) else {
+                    throw .other(repository: display, message: "\(path) is a symlink that leads outside the repository (or nowhere); refused")
+                }
+                result.append(GitFile(path: path, contents: contents))
+            } else if type == GIT_OBJECT_TREE {
                 var subtree: OpaquePointer?
                 guard git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)) == 0, let subtree else { continue }
                 defer { git_tree_free(subtree) }
-                try walk(subtree, prefix: path, suffixes: suffixes, into: &result)
+                try walk(subtree, commit: commitID, prefix: path, suffixes: suffixes, into: &result)
             } else if type == GIT_OBJECT_BLOB, suffixes.contains(where: { name.hasSuffix($0) }) {
-                result.append(GitFile(path: path, contents: try blobData(git_tree_entry_id(entry))))
+                result.append(GitFile(path: path, contents: try blobData(git_tree_entry_id(entry), maximumSize: Self.maximumFileSize)))
             }
         }
-    }
-
-    func blobData(_ id: UnsafePointer<git_oid>?) throws(GitError) -> Data {
-        var blob: OpaquePointer?
-        guard git_blob_lookup(&blob, handle, id) == 0, let blob else {
-            throw .other(repository: display, message: Self.lastError())
-        }
-        defer { git_blob_free(blob) }
-        let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let bytes = git_blob_rawcontent(blob) else { return Data() }
-        return Data(bytes: bytes, count: size)
     }
 
     func blob(commit commitID: String, path: String) throws(GitError) -> Data {
@@ -234,7 +233,7 @@ final class Repository {
         guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else {
             throw .missingFile(repository: display, commit: commitID, path: path)
         }
-        return try blobData(git_tree_entry_id(entry))
+        return try blobData(git_tree_entry_id(entry), maximumSize: Self.maximumFileSize)
     }
 }
 

@@ -25,9 +25,13 @@ let treeEnvironment = ["WM_TOKEN": "wm-token-value", "ORDERS_PASSWORD": "0rders-
 
 @Suite("Loader")
 struct LoaderTests {
-    func load(_ directory: TemporaryDirectory, resolve: Bool = true, environment: [String: String] = treeEnvironment) -> LoadResult {
+    func load(
+        _ directory: TemporaryDirectory, resolve: Bool = true, environment: [String: String] = treeEnvironment, secretsDirectories: [String] = []
+    ) -> LoadResult {
         DesiredStateLoader(
-            options: LoadOptions(resolveSecrets: resolve), resolver: StandardSecretResolver(environment: environment)
+            options: LoadOptions(resolveSecrets: resolve),
+            resolver: StandardSecretResolver(
+                environment: environment, secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + secretsDirectories)
         ).load(from: DirectorySource(directory: directory.path))
     }
 
@@ -151,7 +155,7 @@ struct LoaderTests {
         let outside = try TemporaryDirectory()
         defer { outside.remove() }
         let absolute = try outside.write("from-absolute-file\r\n", to: "secret")
-        try directory.write("from-relative-file\n\n", to: "secrets/db.txt")
+        try directory.write("from-relative-file\n", to: "secrets/db.txt")
         try directory.write(
             """
             apiVersion: connsync/v1
@@ -166,8 +170,9 @@ struct LoaderTests {
             spec:
               password: {fromFile: secrets/db.txt}
             """, to: "dbs.yaml")
-        let state = try #require(load(directory).state)
-        #expect(state.databases.map { $0.fields.password?.value?.revealed() } == ["from-absolute-file", "from-relative-file\n"])
+        // The absolute path lies outside the source: readable only because its folder is a secrets folder.
+        let state = try #require(load(directory, secretsDirectories: [outside.path]).state)
+        #expect(state.databases.map { $0.fields.password?.value?.revealed() } == ["from-absolute-file", "from-relative-file"])
     }
 
     @Test func plaintextSecretsOnlyWithTheFlag() throws {

@@ -13,6 +13,12 @@ public struct TemporaryDirectory: Sendable {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
+    /// A folder at `url` (created when missing), e.g. a source inside another temporary folder.
+    public init(url: URL) {
+        self.url = url
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
     public var path: String { url.path }
 
     /// Writes `contents` to `relativePath` (creating folders) and returns its URL.

@@ -1,0 +1,138 @@
+import ConnSyncModel
+import Foundation
+
+/// Where a `fromFile` reference leads (see ``DesiredStateSource/locateSecretFile(_:from:)``).
+public enum SecretFileLocation: Sendable, Hashable {
+    /// Inside the source: the file's bytes.
+    case inSource(Data)
+    /// Outside the source, at this absolute, symlink-free path: readable only under a secrets folder.
+    case outside(String)
+}
+
+/// Resolves secret references into values. The library never reads the process
+/// environment itself: the composition root injects it.
+public protocol SecretResolver: Sendable {
+    func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError) -> String
+}
+
+/// Why a reference did not resolve (never holding a secret value).
+public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unsetVariable(String)
+    case emptyVariable(String)
+    case missingFile(String)
+    case outsideSource(path: String, secretsDirectories: [String])
+    case unreadableFile(path: String, reason: String)
+    case literalNotResolvable
+
+    public var description: String {
+        switch self {
+        case .unsetVariable(let name): return "environment variable \(name) is not set; set it, or check the name"
+        case .emptyVariable(let name): return "environment variable \(name) is empty; set it to the secret"
+        case .missingFile(let path): return "cannot read secret file \(path); check the path and its permissions"
+        case .outsideSource(let path, let folders):
+            return "secret file \(path) lies outside the source and outside the secrets folders (\(folders.joined(separator: ", "))); "
+                + "refused, nothing was read: keep it in the source, or name its folder with --secrets-dir"
+        case .unreadableFile(let path, let reason): return "cannot read secret file \(path): \(reason)"
+        case .literalNotResolvable: return "a literal secret needs no resolution"
+        }
+    }
+}
+
+/// `fromEnv` from an injected environment; `fromFile` through the source, inside it or under
+/// a secrets folder (config-format v1.1). One trailing newline (`\n` or `\r\n`) is trimmed.
+public struct StandardSecretResolver: SecretResolver {
+    /// The secrets folder every run may read: Docker and Kubernetes mount secrets there.
+    public static let defaultSecretsDirectories = ["/run/secrets"]
+
+    public let environment: [String: String]
+    /// Folders where `fromFile` may read outside the source, with their own symlinks resolved.
+    public let secretsDirectories: [String]
+
+    public init(environment: [String: String], secretsDirectories: [String] = StandardSecretResolver.defaultSecretsDirectories) {
+        self.environment = environment
+        self.secretsDirectories = secretsDirectories
+    }
+
+    public func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError)
+        -> String
+    {
+        switch source {
+        case .environment(let name):
+            guard let value = environment[name] else { throw .unsetVariable(name) }
+            guard !value.isEmpty else { throw .emptyVariable(name) }
+            return Self.trimmingOneNewline(value)
+        case .file(let path):
+            let location: SecretFileLocation
+            do {
+                location = try origin.locateSecretFile(path, from: file)
+            } catch {
+                if case .outsideSource = error { throw .outsideSource(path: path, secretsDirectories: secretsDirectories) }
+                throw .missingFile(path)
+            }
+            switch location {
+            case .inSource(let data):
+                return Self.trimmingOneNewline(String(decoding: data, as: UTF8.self))
+            case .outside(let real):
+                let folders = secretsDirectories.map { FileSystem.realPath($0) ?? $0 }
+                guard folders.contains(where: { FileSystem.isInside(real, folder: $0) }) else {
+                    throw .outsideSource(path: path, secretsDirectories: secretsDirectories)
+                }
+                do {
+                    return Self.trimmingOneNewline(String(decoding: try FileSystem.readSecretFile(real), as: UTF8.self))
+                } catch {
+                    throw .unreadableFile(path: path, reason: error.description)
+                }
+            }
+        case .literal:
+            throw .literalNotResolvable
+        }
+    }
+
+    /// "\r\n" is one Character in Swift: one removeLast() trims either ending.
+    static func trimmingOneNewline(_ value: String) -> String {
+        var text = value
+        if text.hasSuffix("\r\n") || text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}
+
+/// The few filesystem facts the sources need, bounded.
+enum FileSystem {
+    /// Secret files larger than this are refused.
+    static let maximumSecretSize = 1 << 20
+
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The absolute path with every symlink and `..` resolved; nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Whether `path` is `folder` or lies below it (both symlink-free).
+    static func isInside(_ path: String, folder: String) -> Bool {
+        let base = folder.hasSuffix("/") ? folder : folder + "/"
+        return path == folder || path.hasPrefix(base) || folder == "/"
+    }
+
+    static func readSecretFile(_ path: String) throws(ReadError) -> Data {
+        try read(path, maximumSize: maximumSecretSize)
+    }
+
+    /// A regular file's bytes, refusing anything else (a device, a FIFO) and anything larger
+    /// than `maximumSize`.
+    static func read(_ path: String, maximumSize: Int) throws(ReadError) -> Data {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ReadError(description: "no such file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError(description: "not a regular file") }
+        guard Int(info.st_size) <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ReadError(description: "permission denied") }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maximumSize + 1)) ?? Data()
+        guard data.count <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
+        return data
+    }
+}
