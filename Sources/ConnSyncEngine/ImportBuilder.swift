@@ -134,8 +134,9 @@ public struct ImportBuilder: Sendable {
             }
             if let ssl = common["ssl"] { spec.append(YAMLWriter.Entry("ssl", .from(ssl))) }
             if case .object(let fields) = candidate.options, !fields.isEmpty {
+                let sensitivity = Sensitivity(secretKeyNames: VendorMappings.mapping(for: candidate.provider.type).secretKeyNames)
                 let node = placeholders(
-                    candidate.options, path: .root, address: address, used: &usedVariables, variables: &variables)
+                    candidate.options, path: .root, address: address, sensitivity: sensitivity, used: &usedVariables, variables: &variables)
                 spec.append(YAMLWriter.Entry("options", node))
             }
             var metadata: [YAMLWriter.Entry] = [YAMLWriter.Entry("name", .scalar(.string(candidate.name)))]
@@ -202,20 +203,21 @@ public struct ImportBuilder: Sendable {
 
     /// The YAML node of `value`, with every secret-looking string replaced by a `{fromEnv: NAME}` placeholder.
     func placeholders(
-        _ value: Value, path: FieldPath, address: Address, used: inout Set<String>, variables: inout [SecretVariable]
+        _ value: Value, path: FieldPath, address: Address, sensitivity: Sensitivity, used: inout Set<String>,
+        variables: inout [SecretVariable]
     ) -> YAMLWriter.Node {
         switch value {
         case .object(let fields):
             return .mapping(
                 fields.keys.sorted().map { key in
-                    YAMLWriter.Entry(key, placeholders(fields[key]!, path: path.appending(key), address: address, used: &used, variables: &variables))
+                    YAMLWriter.Entry(key, placeholders(fields[key]!, path: path.appending(key), address: address, sensitivity: sensitivity, used: &used, variables: &variables))
                 })
         case .array(let items):
             return .sequence(
                 items.enumerated().map {
-                    placeholders($1, path: path.appending(index: $0), address: address, used: &used, variables: &variables)
+                    placeholders($1, path: path.appending(index: $0), address: address, sensitivity: sensitivity, used: &used, variables: &variables)
                 })
-        case .string where Differ.isSensitive(path: path, value: value):
+        case .string where sensitivity.isSensitive(path: path, value: value):
             var name = Self.variableName([address.provider, address.name] + path.components.compactMap { component in
                 if case .key(let key) = component { return key }
                 return nil

@@ -142,8 +142,11 @@ public struct Change: Sendable, Hashable {
     public var before: Value?
     /// The desired connection in the normalized view (nil for a delete). Holds `.secret` leaves.
     public var after: Value?
-    /// Paths whose values are secret in `before`/`after`.
+    /// Paths whose values are masked in `before`/`after`: decided by the planner, for every
+    /// change (no-ops included).
     public var sensitivePaths: [FieldPath]
+    /// The rule the planner decided with; ``masked()`` applies it to the request body.
+    public var sensitivity: Sensitivity
     /// Notes shown under the change (skipped inherited fields, ...).
     public var notes: [String]
     /// When set, apply refuses this change and reports this reason (nothing is sent).
@@ -161,6 +164,7 @@ public struct Change: Sendable, Hashable {
         before: Value? = nil,
         after: Value? = nil,
         sensitivePaths: [FieldPath] = [],
+        sensitivity: Sensitivity = Sensitivity(),
         notes: [String] = [],
         refusal: String? = nil,
         recordUpdate: RecordUpdate? = nil
@@ -174,9 +178,32 @@ public struct Change: Sendable, Hashable {
         self.before = before
         self.after = after
         self.sensitivePaths = sensitivePaths
+        self.sensitivity = sensitivity
         self.notes = notes
         self.refusal = refusal
         self.recordUpdate = recordUpdate
+    }
+
+    /// The change as every view shows it: in `before`/`after` the sensitive paths and every
+    /// secret hold `"(sensitive)"`; a sensitive diff's values are the mask; the request
+    /// body is masked by the same rule. Nothing in it can reveal a secret.
+    public func masked() -> Change {
+        var copy = self
+        let mask = Value.string(Sensitive<String>.mask)
+        let paths = Set(sensitivePaths + diffs.filter(\.isSensitive).map(\.path))
+        copy.before = before?.masking(paths: paths)
+        copy.after = after?.masking(paths: paths)
+        copy.diffs = diffs.map { diff in
+            var shown = diff
+            shown.before = diff.before.map { diff.isSensitive ? mask : $0.masked }
+            shown.after = diff.after.map { diff.isSensitive ? mask : $0.masked }
+            return shown
+        }
+        if var request, let body = request.body {
+            request.body = body.masking(paths: sensitivity.sensitivePaths(in: body))
+            copy.request = request
+        }
+        return copy
     }
 
     /// The words of the plan line: `update in place (PATCH)`, `create (POST)`, ...

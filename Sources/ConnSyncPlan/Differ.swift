@@ -13,12 +13,16 @@ public struct Differ: Sendable {
     public var skip: @Sendable (FieldPath) -> Bool
     /// The note on removals below exact paths.
     public var removalNote: String
+    /// Which values are masked.
+    public var sensitivity: Sensitivity
 
     public init(
-        exactPaths: some Sequence<FieldPath>, removalNote: String, skip: @escaping @Sendable (FieldPath) -> Bool = { _ in false }
+        exactPaths: some Sequence<FieldPath>, removalNote: String, sensitivity: Sensitivity = Sensitivity(),
+        skip: @escaping @Sendable (FieldPath) -> Bool = { _ in false }
     ) {
         self.exactPaths = Set(exactPaths)
         self.removalNote = removalNote
+        self.sensitivity = sensitivity
         self.skip = skip
     }
 
@@ -59,7 +63,7 @@ public struct Differ: Sendable {
             return
         }
         if Self.looselyEqual(desired, remote) { return }
-        let sensitive = desired.containsSecret || Self.isSensitive(path: path, value: remote)
+        let sensitive = desired.containsSecret || sensitivity.isSensitive(path: path, value: remote) || sensitivity.needsMask(desired)
         result.append(
             FieldDiff(
                 path: path, before: remote, after: desired, isSensitive: sensitive,
@@ -74,7 +78,7 @@ public struct Differ: Sendable {
             }
             return
         }
-        let sensitive = Self.isSensitive(path: path, value: value)
+        let sensitive = sensitivity.isSensitive(path: path, value: value)
         result.append(
             FieldDiff(
                 path: path, before: value, after: nil, isSensitive: sensitive, note: removalNote,
@@ -89,7 +93,7 @@ public struct Differ: Sendable {
             }
             return
         }
-        let sensitive = value.containsSecret || Self.isSensitive(path: path, value: value)
+        let sensitive = sensitivity.isSensitive(path: path, value: value)
         result.append(
             FieldDiff(path: path, before: nil, after: value, isSensitive: sensitive, sensitiveSummary: sensitive ? "sensitive value" : nil))
     }
@@ -122,46 +126,6 @@ public struct Differ: Sendable {
             return liveA.allSatisfy { key, value in looselyEqual(value, liveB[key]!) }
         default:
             return lhs == rhs
-        }
-    }
-
-    /// Key names that hold secrets at vendors even when the desired state does not say so.
-    static let secretKeyFragments = [
-        "password", "secret", "token", "privatekey", "apikey", "accesskey", "passphrase", "credential",
-        "connectionstring", "serviceaccountkey", "peakakey",
-    ]
-
-    /// Whether a value at `path` must be masked: it is a `.secret`, or its key names a secret.
-    public static func isSensitive(path: FieldPath, value: Value) -> Bool {
-        if value.containsSecret { return true }
-        for component in path.components {
-            if case .key(let key) = component, isSecretKey(key) { return true }
-        }
-        return holdsSecretKey(value)
-    }
-
-    static let secretKeyFragmentBytes: [[UInt8]] = secretKeyFragments.map { Array($0.utf8) }
-
-    /// Whether a key names a secret (ASCII case-insensitive substring search; called for
-    /// every leaf of every view, so it avoids Foundation's string search).
-    static func isSecretKey(_ key: String) -> Bool {
-        let lowered = key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
-        for fragment in secretKeyFragmentBytes where fragment.count <= lowered.count {
-            var start = 0
-            while start + fragment.count <= lowered.count {
-                if lowered[start] == fragment[0], lowered[start..<(start + fragment.count)].elementsEqual(fragment) { return true }
-                start += 1
-            }
-        }
-        return false
-    }
-
-    /// Whether a nested object inside `value` has a key that names a secret.
-    static func holdsSecretKey(_ value: Value) -> Bool {
-        switch value {
-        case .object(let fields): return fields.contains { isSecretKey($0.key) || holdsSecretKey($0.value) }
-        case .array(let items): return items.contains(where: holdsSecretKey)
-        default: return false
         }
     }
 }

@@ -199,11 +199,12 @@ public struct Planner: Sendable {
                 continue
             }
             let remoteView = mapping.normalize(remote.raw)
+            let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames)
             changes.append(
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
                     request: mapping.deleteRequest(remote: remote, provider: provider), before: remoteView,
-                    sensitivePaths: Self.sensitivePaths(in: remoteView)))
+                    sensitivePaths: sensitivity.sensitivePaths(in: remoteView), sensitivity: sensitivity))
         }
 
         // What connsync leaves alone: remote connections it does not manage, i.e. remote names
@@ -264,16 +265,27 @@ public struct Planner: Sendable {
                 "inherited from Database \(connection.databaseRef ?? "?") but not held by \(provider.type): "
                     + connection.skippedFields.map(\.rawValue).joined(separator: ", ") + " (skipped)")
         }
+        switch (prior?.interrupted, matches.isEmpty) {
+        case ("create"?, false):
+            notes.append("an earlier apply created this connection and was interrupted before recording it: adopted as created by connsync")
+        case ("create"?, true):
+            notes.append("an earlier apply was interrupted before it could create this connection")
+        case ("update"?, _):
+            notes.append("an earlier apply was interrupted while updating this connection: planned from what the vendor holds now")
+        default:
+            break
+        }
         // Only the desired fingerprint needs it at plan time; otherwise apply works it out.
         let appliedValueHash = fingerprints ? hasher.appliedValueHash(desiredView, of: connection.address, known: secretHashes) : nil
 
+        let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames)
         guard let remote = matches.first else {
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
-            let differ = Differ(exactPaths: [], removalNote: "")
+            let differ = Differ(exactPaths: [], removalNote: "", sensitivity: sensitivity)
             return Change(
                 address: connection.address, vendor: provider.type, action: .create, request: request,
                 diffs: differ.additions(of: desiredView).sorted(by: FieldDiff.displayOrder), after: desiredView,
-                sensitivePaths: Self.sensitivePaths(in: desiredView), notes: notes,
+                sensitivePaths: sensitivity.sensitivePaths(in: desiredView), sensitivity: sensitivity, notes: notes,
                 recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: true))
         }
 
@@ -283,7 +295,7 @@ public struct Planner: Sendable {
             ? "not in desired state: removed by \(provider.type == .wixData ? "PUT" : "the update")"
             : "not in desired state: cleared by the update"
         let differ = Differ(
-            exactPaths: mapping.exactPaths(desired: desiredView), removalNote: removalNote,
+            exactPaths: mapping.exactPaths(desired: desiredView), removalNote: removalNote, sensitivity: sensitivity,
             skip: { [mapping] path in mapping.isWriteOnly(path) })
         var diffs = differ.diff(desired: desiredView, remote: remoteView)
 
@@ -302,13 +314,12 @@ public struct Planner: Sendable {
 
         let isCreatedByConnsync = prior?.isCreatedByConnsync ?? false
         let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: isCreatedByConnsync)
+        let sensitivePaths = Array(Set(sensitivity.sensitivePaths(in: desiredView) + sensitivity.sensitivePaths(in: remoteView))).sorted()
         guard !diffs.isEmpty else {
-            // A no-op's sensitive paths are worked out by the views that show it (JSON), not here.
             return Change(
                 address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
-                after: desiredView, notes: notes, recordUpdate: record)
+                after: desiredView, sensitivePaths: sensitivePaths, sensitivity: sensitivity, notes: notes, recordUpdate: record)
         }
-        let sensitivePaths = Array(Set(Self.sensitivePaths(in: desiredView) + Self.sensitivePaths(in: remoteView))).sorted()
 
         var refusal: String?
         let cleared = mapping.secretsClearedByUpdate(desired: desiredView, remote: remote, prior: prior)
@@ -333,7 +344,7 @@ public struct Planner: Sendable {
         return Change(
             address: connection.address, vendor: provider.type, remoteID: remote.id, action: mapping.updateAction,
             request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: sensitivePaths,
-            notes: notes, refusal: refusal, recordUpdate: record)
+            sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record)
     }
 
     static func duplicateMessage(name: String, provider: String, matches: [RemoteObject]) -> String {
@@ -341,29 +352,6 @@ public struct Planner: Sendable {
         let idText = ids.isEmpty ? "" : " (ids \(ids.joined(separator: ", ")))"
         return "\(matches.count) remote connections at \(provider) are named \"\(name)\"\(idText); "
             + "connsync never guesses: rename or delete the extra one at the vendor, then plan again"
-    }
-
-    /// Leaf paths of `view` whose values must be masked: secrets, values below a key that
-    /// names a secret, and lists holding such keys.
-    public static func sensitivePaths(in view: Value) -> [FieldPath] {
-        var result: [FieldPath] = []
-        var stack: [FieldPath.Component] = []
-        collectSensitive(view, stack: &stack, underSecretKey: false, into: &result)
-        return result.sorted()
-    }
-
-    private static func collectSensitive(
-        _ value: Value, stack: inout [FieldPath.Component], underSecretKey: Bool, into result: inout [FieldPath]
-    ) {
-        if case .object(let fields) = value {
-            for (key, item) in fields {
-                stack.append(.key(key))
-                collectSensitive(item, stack: &stack, underSecretKey: underSecretKey || Differ.isSecretKey(key), into: &result)
-                stack.removeLast()
-            }
-        } else if underSecretKey || value.containsSecret || Differ.holdsSecretKey(value) {
-            result.append(FieldPath(stack))
-        }
     }
 
     // MARK: - fingerprints

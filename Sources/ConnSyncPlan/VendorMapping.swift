@@ -44,12 +44,16 @@ public struct PriorRecord: Sendable, Hashable {
     public var isCreatedByConnsync: Bool
     /// Keyed hashes of secrets last applied, by normalized field path (`password`, `ssl.ca`, ...).
     public var secretHashes: [String: String]
+    /// `create`, `update` or `delete` when an earlier apply was interrupted while sending that
+    /// change (its outcome was never recorded); nil otherwise.
+    public var interrupted: String?
 
-    public init(address: Address, remoteID: String?, isCreatedByConnsync: Bool, secretHashes: [String: String]) {
+    public init(address: Address, remoteID: String?, isCreatedByConnsync: Bool, secretHashes: [String: String], interrupted: String? = nil) {
         self.address = address
         self.remoteID = remoteID
         self.isCreatedByConnsync = isCreatedByConnsync
         self.secretHashes = secretHashes
+        self.interrupted = interrupted
     }
 }
 
@@ -119,6 +123,10 @@ public protocol VendorMapping: Sendable {
     /// Whether the vendor never returns the field at this normalized path (a write-only secret).
     func isWriteOnly(_ path: FieldPath) -> Bool
 
+    /// Key names the vendor uses for secrets that the word rules of ``SecretKeys`` do not
+    /// catch (e.g. credible-data's `peakaKey`): masked in every view.
+    var secretKeyNames: Set<String> { get }
+
     /// Secrets (normalized paths) that an update would clear because the desired state
     /// does not declare them (credible-data's whole-block PATCH); empty for most vendors.
     func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath]
@@ -129,6 +137,7 @@ public protocol VendorMapping: Sendable {
 }
 
 extension VendorMapping {
+    public var secretKeyNames: Set<String> { [] }
     public func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath] { [] }
     public func exactPaths(desired: Value) -> [FieldPath] { [] }
 }

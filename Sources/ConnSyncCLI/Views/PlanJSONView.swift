@@ -45,10 +45,10 @@ public struct PlanJSONView: Sendable {
         ]
     }
 
+    /// One change as the planner masked it (``Change/masked()``): the view decides nothing.
     static func resourceChange(_ change: Change) -> Value {
-        var sensitive = Set(change.sensitivePaths + change.diffs.filter(\.isSensitive).map(\.path))
-        for view in [change.before, change.after].compactMap({ $0 }) { sensitive.formUnion(Planner.sensitivePaths(in: view)) }
-        let masked: (Value?) -> Value = { view in view.map { $0.masking(paths: sensitive) } ?? .null }
+        let sensitive = Set(change.sensitivePaths + change.diffs.filter(\.isSensitive).map(\.path))
+        let shown = change.masked()
         return [
             "address": .string(change.address.description),
             "provider": .string(change.address.provider),
@@ -57,48 +57,28 @@ public struct PlanJSONView: Sendable {
             "remote_id": change.remoteID.map(Value.string) ?? .null,
             "actions": .array(change.action.jsonActions.map(Value.string)),
             "method": change.request.map { .string($0.method) } ?? .null,
-            "before": masked(change.before),
-            "after": masked(change.after),
+            "before": shown.before ?? .null,
+            "after": shown.after ?? .null,
             "sensitive_paths": .array(sensitive.sorted().map { .string($0.description) }),
             "changed_paths": .array(change.diffs.map { .string($0.path.description) }),
-            "diffs": .array(change.diffs.map(diff)),
+            "diffs": .array(shown.diffs.map(diff)),
             "notes": .array(change.notes.map(Value.string)),
             "refusal": change.refusal.map(Value.string) ?? .null,
-            "request": change.request.map { request in
-                [
-                    "method": .string(request.method), "path": .string(request.path),
-                    "body": request.body.map { $0.masking(paths: bodySensitivePaths($0)) } ?? .null,
-                ]
+            "request": shown.request.map { request in
+                ["method": .string(request.method), "path": .string(request.path), "body": request.body ?? .null]
             } ?? .null,
         ]
     }
 
+    /// A diff of a masked change.
     static func diff(_ diff: FieldDiff) -> Value {
-        let show: (Value?) -> Value = { value in
-            guard let value else { return .null }
-            return diff.isSensitive ? .string(Sensitive<String>.mask) : value.masked
-        }
-        return [
+        [
             "path": .string(diff.path.description),
             "kind": .string(diff.kind.rawValue),
-            "before": show(diff.before),
-            "after": show(diff.after),
+            "before": diff.before ?? .null,
+            "after": diff.after ?? .null,
             "sensitive": .bool(diff.isSensitive),
             "note": diff.note.map(Value.string) ?? .null,
         ]
-    }
-
-    /// Secret-looking keys of a request body (its `.secret` leaves are masked anyway).
-    static func bodySensitivePaths(_ body: Value) -> [FieldPath] {
-        var result: [FieldPath] = []
-        func walk(_ value: Value, _ path: FieldPath) {
-            if case .object(let fields) = value {
-                for (key, item) in fields { walk(item, path.appending(key)) }
-            } else if Differ.isSensitive(path: path, value: value), !value.isNull {
-                result.append(path)
-            }
-        }
-        walk(body, .root)
-        return result
     }
 }

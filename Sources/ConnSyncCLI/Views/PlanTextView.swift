@@ -54,7 +54,8 @@ public struct PlanTextView: Sendable {
         return "Plan: \(summary.create) to create, \(summary.update) to update, \(summary.delete) to delete, \(summary.unchanged) unchanged."
     }
 
-    func block(_ change: Change) -> [String] {
+    func block(_ unmasked: Change) -> [String] {
+        let change = unmasked.masked()
         let glyph = colored(change.action.glyph, for: change.action)
         var lines = ["  \(glyph) \(style.bold(change.address.description))  \(change.actionDescription)"]
         for diff in change.diffs {

@@ -18,6 +18,8 @@ public struct CredibleDataMapping: VendorMapping {
         "secretAccessKey", "secret", "sessionToken", "peakaKey",
     ]
 
+    public var secretKeyNames: Set<String> { Self.secretKeys }
+
     /// Engine → (type, block key, database key, user key).
     static let layouts: [DatabaseEngine: (type: String, block: String, database: String, user: String)] = [
         .postgresql: ("postgres", "postgresConnection", "databaseName", "userName"),
