@@ -43,6 +43,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case server
         case transport
         case invalidResponse
+        /// The vendor answered 3xx: never followed.
+        case redirected
         case rejected
         case configuration
     }

@@ -12,8 +12,12 @@ struct VendorHTTP: Sendable {
     let authHeaders: [(String, String)]
     /// Headers every call of this provider carries (e.g. `X-Tenant-ID`).
     let commonHeaders: [(String, String)]
+    /// Every secret of the run, and this provider's auth values: kept out of vendor text.
+    let redactor: Redactor
 
-    init(config: ProviderConfig, transport: any HTTPTransport, commonHeaders: [(String, String)] = []) throws(ProviderError) {
+    init(
+        config: ProviderConfig, transport: any HTTPTransport, redactor: Redactor = .none, commonHeaders: [(String, String)] = []
+    ) throws(ProviderError) {
         self.config = config
         guard var base = config.effectiveBaseURL else {
             throw ProviderError(
@@ -24,7 +28,9 @@ struct VendorHTTP: Sendable {
         baseURL = base
         self.transport = transport
         self.commonHeaders = commonHeaders
-        authHeaders = try Self.authHeaders(for: config)
+        let auth = try Self.authHeaders(for: config)
+        authHeaders = auth
+        self.redactor = redactor.adding(auth.map(\.1))
     }
 
     static func authHeaders(for config: ProviderConfig) throws(ProviderError) -> [(String, String)] {
@@ -58,6 +64,12 @@ struct VendorHTTP: Sendable {
         var headers = HTTPHeaders()
         for (name, value) in authHeaders + commonHeaders { headers.add(name: name, value: value) }
         for (name, value) in extra.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: name, value: value) }
+        // HTTP allows no control character in a header: say which header, never its value.
+        for header in headers where !NameRules.isSingleLine(header.value) {
+            throw ProviderError(
+                kind: .configuration, operation: operation, provider: config.name,
+                message: "the \(header.name) header would hold a control character (a line break in a secret?); nothing was sent")
+        }
         let data: Data?
         do {
             data = try body.map { try $0.jsonData(secrets: .reveal) }
@@ -65,15 +77,37 @@ struct VendorHTTP: Sendable {
             throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "\(error)")
         }
         let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data)
+        let response: HTTPResponse
         do {
-            return try await transport.send(request)
+            response = try await transport.send(request)
         } catch let error as TransportError {
             throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: error.description)
         } catch is CancellationError {
             throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "cancelled")
         } catch {
-            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "\(error)")
+            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "the request failed")
         }
+        // Redirects are never followed: credentials never leave the configured origin.
+        if (300..<400).contains(response.status) {
+            let target = response.headers["Location"].flatMap(Self.host(ofLocation:)) ?? "an unnamed location"
+            throw ProviderError(
+                kind: .redirected, operation: operation, provider: config.name, status: response.status,
+                message: "the vendor redirects to \(target); connsync never follows redirects, so credentials stay with the configured origin: check spec.baseURL")
+        }
+        return response
+    }
+
+    /// The host (and port) a `Location` header names, escaped for display; nil when it names none.
+    static func host(ofLocation location: String) -> String? {
+        guard let components = URLComponents(string: location.trimmingCharacters(in: .whitespaces)), let host = components.host, !host.isEmpty
+        else { return location.hasPrefix("/") ? "a path on the same host" : nil }
+        let shown = components.port.map { "\(host):\($0)" } ?? host
+        return ControlCharacters.escaped(String(shown.prefix(255)))
+    }
+
+    /// Vendor text made safe to show: secrets redacted, control characters escaped, bounded.
+    func clean(_ text: String) -> String {
+        VendorText.clean(text, redactor: redactor)
     }
 
     /// The body as JSON, or an error naming the call.
@@ -100,7 +134,7 @@ struct VendorHTTP: Sendable {
             } else if let text = envelope["message"]?.stringValue {
                 message = text
             } else {
-                message = String(decoding: response.body.prefix(300), as: UTF8.self)
+                message = String(decoding: response.body.prefix(4096), as: UTF8.self)
             }
         case .lerianReporter:
             code = envelope["code"]?.stringValue
@@ -124,18 +158,12 @@ struct VendorHTTP: Sendable {
             }
         }
         if message.isEmpty, response.status == 401 {
-            message = String(decoding: response.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            message = String(decoding: response.body.prefix(4096), as: UTF8.self)
         }
         let kind: ProviderError.Kind = code == "FET-1021" ? .jobInProgress : ProviderError.kind(forStatus: response.status)
         return ProviderError(
-            kind: kind, operation: operation, provider: config.name, status: response.status, code: code,
-            message: Self.scrub(message))
-    }
-
-    /// Error texts come from the vendor; keep them one line and bounded.
-    static func scrub(_ text: String) -> String {
-        let oneLine = text.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        return oneLine.count > 300 ? String(oneLine.prefix(300)) + "…" : oneLine
+            kind: kind, operation: operation, provider: config.name, status: response.status, code: code.map(clean),
+            message: clean(message))
     }
 
     static func isSuccess(_ status: Int) -> Bool { (200..<300).contains(status) }
@@ -160,36 +188,52 @@ struct VendorHTTP: Sendable {
         return (response, operation)
     }
 
-    /// Fetches pages 2...`count` concurrently (the transport bounds the requests in flight),
-    /// returning them in page order.
+    /// Fetches `pages` with at most the provider's concurrency in flight (never one task per
+    /// announced page), returning them in page order.
     func fetchPages<T: Sendable>(
         _ pages: ClosedRange<Int>, fetch: @escaping @Sendable (Int) async throws(ProviderError) -> T
     ) async throws(ProviderError) -> [T] {
+        let window = max(1, config.concurrency)
         do {
             return try await withThrowingTaskGroup(of: (Int, T).self) { group in
-                for page in pages {
+                var next = pages.lowerBound
+                func start() {
+                    let page = next
                     group.addTask {
                         do { return (page, try await fetch(page)) } catch { throw error }
                     }
+                    next += 1
                 }
+                while next <= pages.upperBound, next - pages.lowerBound < window { start() }
                 var results: [Int: T] = [:]
-                for try await (page, value) in group { results[page] = value }
+                for try await (page, value) in group {
+                    results[page] = value
+                    if next <= pages.upperBound { start() }
+                }
                 return pages.map { results[$0]! }
             }
         } catch let error as ProviderError {
             throw error
         } catch {
-            throw ProviderError(kind: .transport, operation: "observe", provider: config.name, message: "\(error)")
+            throw ProviderError(kind: .transport, operation: "observe", provider: config.name, message: "cancelled")
         }
     }
 
-    /// The remote objects of a list page, with their identities read through the mapping.
-    /// Normalized as they arrive; a whole unpaged list (credible-data, datafor: thousands of
-    /// objects in one response) is normalized on all cores.
-    func remoteObjects(_ items: [Value], mapping: any VendorMapping) -> [RemoteObject] {
-        Parallel.map(items) { raw -> RemoteObject? in
+    /// The remote objects of a list, with their identities read through the mapping;
+    /// normalized as they arrive (a whole unpaged list on all cores). An item that is not a
+    /// connection object with a name fails the provider: it could be the very connection a
+    /// plan would otherwise create a second time.
+    func remoteObjects(_ items: [Value], mapping: any VendorMapping) throws(ProviderError) -> [RemoteObject] {
+        let objects = Parallel.map(items) { raw -> RemoteObject? in
             guard let identity = mapping.identity(of: raw) else { return nil }
             return RemoteObject(id: identity.id, name: identity.name, raw: raw, normalized: mapping.normalize(raw))
-        }.compactMap { $0 }
+        }
+        let unreadable = objects.count { $0 == nil }
+        guard unreadable == 0 else {
+            throw ProviderError(
+                kind: .invalidResponse, operation: "observe", provider: config.name,
+                message: "\(unreadable) item\(unreadable == 1 ? "" : "s") of the vendor's list \(unreadable == 1 ? "is not a connection object" : "are not connection objects") with a name; connsync does not plan from it")
+        }
+        return objects.compactMap { $0 }
     }
 }

@@ -8,9 +8,9 @@ public struct CredibleDataProvider: Provider {
     public let mapping: any VendorMapping = CredibleDataMapping()
     let http: VendorHTTP
 
-    public init(config: ProviderConfig, transport: any HTTPTransport) throws(ProviderError) {
+    public init(config: ProviderConfig, transport: any HTTPTransport, redactor: Redactor = .none) throws(ProviderError) {
         self.config = config
-        http = try VendorHTTP(config: config, transport: transport)
+        http = try VendorHTTP(config: config, transport: transport, redactor: redactor)
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
@@ -23,7 +23,7 @@ public struct CredibleDataProvider: Provider {
                 kind: .invalidResponse, operation: "observe", provider: config.name, status: response.status,
                 message: "expected a JSON array of connections")
         }
-        return http.remoteObjects(items, mapping: mapping)
+        return try http.remoteObjects(items, mapping: mapping)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {

@@ -10,9 +10,9 @@ public struct DataforProvider: Provider {
     public let mapping: any VendorMapping = DataforMapping()
     let http: VendorHTTP
 
-    public init(config: ProviderConfig, transport: any HTTPTransport) throws(ProviderError) {
+    public init(config: ProviderConfig, transport: any HTTPTransport, redactor: Redactor = .none) throws(ProviderError) {
         self.config = config
-        http = try VendorHTTP(config: config, transport: transport)
+        http = try VendorHTTP(config: config, transport: transport, redactor: redactor)
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
@@ -22,7 +22,8 @@ public struct DataforProvider: Provider {
         if list["success"]?.boolValue == false {
             throw rejection(list, status: response.status, operation: "observe")
         }
-        return http.remoteObjects(list["databaseConnections"]?.arrayValue ?? [], mapping: mapping)
+        let items = try Paging.items(list, key: "databaseConnections", operation: "observe", provider: config.name)
+        return try http.remoteObjects(items, mapping: mapping)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {
@@ -48,6 +49,7 @@ public struct DataforProvider: Provider {
         }
         let kind: ProviderError.Kind = (code ?? "").hasSuffix("FORBIDDEN") || code == "LOCAL_CONNECTION_ADMIN_ONLY" ? .forbidden : .rejected
         return ProviderError(
-            kind: kind, operation: operation, provider: config.name, status: status, code: code, message: VendorHTTP.scrub(message))
+            kind: kind, operation: operation, provider: config.name, status: status, code: code.map(http.clean),
+            message: http.clean(message))
     }
 }

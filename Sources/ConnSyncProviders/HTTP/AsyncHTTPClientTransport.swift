@@ -3,11 +3,17 @@ import ConnSyncModel
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The production transport: swift-server/async-http-client with a pooled,
 /// keep-alive connection pool per host (measured in stack.md: ~15,000 req/s and
 /// exactly N connections, where URLSession opened one per request). Call
 /// ``shutdown()`` before the process exits.
+///
+/// Every request has a total deadline that covers the whole body (AsyncHTTPClient's own
+/// deadline ends with the response head), and a read-idle timeout. Redirects are never
+/// followed. Errors are mapped to connsync's own words: a client error is never shown
+/// with `String(describing:)`, which can hold header values.
 public final class AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
     public let defaultTimeout: Duration
@@ -16,15 +22,20 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// - Parameters:
     ///   - maximumConnectionsPerHost: pooled connections per host; set it to the most requests
     ///     that may be in flight to one vendor, so none waits for a connection.
-    ///   - timeout: the default per-request deadline.
-    public init(maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(30), maximumBodySize: Int = 64 << 20) {
+    ///   - timeout: the default whole-request deadline (`--request-timeout`).
+    ///   - readIdleTimeout: the longest wait for the next bytes of an answer.
+    public init(
+        maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(60), readIdleTimeout: Duration = .seconds(30),
+        maximumBodySize: Int = 64 << 20
+    ) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, maximumConnectionsPerHost))
         // A refused connection fails at once (the retry policy above decides about retries);
         // AsyncHTTPClient would otherwise keep re-dialling until the request's deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout = .init(connect: .seconds(10))
+        configuration.timeout = .init(
+            connect: .seconds(10), read: .nanoseconds(Self.nanoseconds(min(readIdleTimeout, timeout))))
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -45,6 +56,28 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             outgoing.headers.replaceOrAdd(name: header.name, value: header.value)
         }
         let timeout = request.timeout ?? defaultTimeout
+        let request = request
+        let expired = Flag()
+        let work = Task { try await self.perform(outgoing, for: request, timeout: timeout) }
+        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
+            expired.set()
+            work.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            if expired.isSet { throw TransportError.timedOut(url: request.url, after: timeout) }
+            throw error
+        }
+    }
+
+    /// The request and its whole body, errors mapped.
+    private func perform(_ outgoing: HTTPClientRequest, for request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         do {
             let response = try await client.execute(outgoing, timeout: TimeAmount.nanoseconds(Self.nanoseconds(timeout)))
             let buffer = try await response.body.collect(upTo: maximumBodySize)
@@ -66,21 +99,53 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             }
         } catch is CancellationError {
             throw TransportError.cancelled
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw TransportError.bodyTooLarge(url: request.url, limit: maximumBodySize)
         } catch {
             throw TransportError.connectionFailed(url: request.url, reason: Self.reason(error))
         }
     }
 
-    /// A short reason without anything from the request.
+    /// A short reason in connsync's words: nothing of the request (a header value, a body)
+    /// can be in it.
     static func reason(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        if text.contains("remoteConnectionClosed") || text.contains("EOF") { return "the server closed the connection" }
-        if text.contains("NXDOMAIN") || text.contains("resolve") { return "host name not found" }
-        return text.count > 160 ? String(text.prefix(160)) + "…" : text
+        switch error {
+        case let error as HTTPClientError:
+            if error == .remoteConnectionClosed { return "the server closed the connection" }
+            if error == .tlsHandshakeTimeout { return "the TLS handshake timed out" }
+            let short = error.shortDescription
+            if short.lowercased().contains("header") {
+                return "a request header holds a character HTTP does not allow (check the Provider's auth values)"
+            }
+            return short.lowercased()
+        case let error as NIOConnectionError:
+            if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty { return "host name not found" }
+            if let first = error.connectionErrors.first { return reason(first.error) }
+            return "cannot connect"
+        case let error as IOError:
+            return errnoText(error.errnoCode)
+        case let error as ChannelError:
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed: return "the server closed the connection"
+            default: return "the connection failed"
+            }
+        default:
+            let type = String(describing: Swift.type(of: error))
+            if type.contains("SSL") || type.contains("TLS") { return "TLS failed (check the server's certificate)" }
+            if type.contains("Resolver") || type.contains("DNS") || type.contains("GetaddrinfoError") { return "host name not found" }
+            return "the connection failed"
+        }
+    }
+
+    static func errnoText(_ code: CInt) -> String {
+        switch code {
+        case ECONNREFUSED: return "connection refused"
+        case ECONNRESET: return "the server reset the connection"
+        case ETIMEDOUT: return "connection timed out"
+        case EHOSTUNREACH, ENETUNREACH: return "no route to the host"
+        default: return String(cString: strerror(code)).lowercased()
+        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
@@ -92,4 +157,13 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     public func shutdown() async {
         try? await client.shutdown()
     }
+}
+
+/// Set once by the deadline timer, read by the request.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

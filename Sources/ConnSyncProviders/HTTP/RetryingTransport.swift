@@ -9,16 +9,20 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxDelay: Duration
     /// The longest `Retry-After` honoured; longer asks are capped.
     public var maxRetryAfter: Duration
+    /// Retries of one request end once they would take longer than this in all (cli.md v1.1).
+    public var maxRetryDuration: Duration
     public var retryableStatuses: Set<Int>
 
     public init(
         maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30),
-        maxRetryAfter: Duration = .seconds(60), retryableStatuses: Set<Int> = [429, 502, 503, 504]
+        maxRetryAfter: Duration = .seconds(60), maxRetryDuration: Duration = .seconds(180),
+        retryableStatuses: Set<Int> = [429, 502, 503, 504]
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxRetryAfter = maxRetryAfter
+        self.maxRetryDuration = maxRetryDuration
         self.retryableStatuses = retryableStatuses
     }
 
@@ -89,18 +93,27 @@ public struct RetryingTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var attempt = 1
+        let started = clock.now()
+        /// Whether one more wait of `delay` keeps the retries within their total budget.
+        func fits(_ delay: Duration) -> Bool {
+            started.duration(to: clock.now()) + delay <= policy.maxRetryDuration
+        }
         while true {
             let delay: Duration
             let reason: String
             do {
                 let response = try await base.send(request)
                 guard policy.retryableStatuses.contains(response.status), attempt < policy.maxAttempts else { return response }
-                delay =
+                let wanted =
                     policy.retryAfter(response.headers["Retry-After"], now: clock.date())
                     ?? policy.backoff(attempt: attempt, random: random)
+                guard fits(wanted) else { return response }
+                delay = wanted
                 reason = "answered HTTP \(response.status)"
             } catch let error as TransportError where error.isTransient && attempt < policy.maxAttempts {
-                delay = policy.backoff(attempt: attempt, random: random)
+                let wanted = policy.backoff(attempt: attempt, random: random)
+                guard fits(wanted) else { throw error }
+                delay = wanted
                 reason = "failed: \(error.description)"
             }
             onRetry?(RetryEvent(request: request.description, attempt: attempt, delay: delay, reason: reason))

@@ -12,11 +12,11 @@ public struct LerianReporterProvider: Provider {
     let jobWait: JobWaitPolicy
     static let pageSize = 100
 
-    public init(config: ProviderConfig, transport: any HTTPTransport, jobWait: JobWaitPolicy) throws(ProviderError) {
+    public init(config: ProviderConfig, transport: any HTTPTransport, jobWait: JobWaitPolicy, redactor: Redactor = .none) throws(ProviderError) {
         self.config = config
         self.jobWait = jobWait
         let tenant = config.tenantId.map { [("X-Tenant-ID", $0)] } ?? []
-        http = try VendorHTTP(config: config, transport: transport, commonHeaders: tenant)
+        http = try VendorHTTP(config: config, transport: transport, redactor: redactor, commonHeaders: tenant)
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
@@ -27,16 +27,22 @@ public struct LerianReporterProvider: Provider {
             guard VendorHTTP.isSuccess(response.status) else { throw http.failure(response, operation: "observe") }
             return try http.json(response, operation: "observe")
         }
+        let name = config.name
         let first = try await fetch(1)
-        var items = first["items"]?.arrayValue ?? []
-        let total = first["total"]?.intValue ?? items.count
-        let pages = (total + Self.pageSize - 1) / Self.pageSize
+        var items = try Paging.items(first, key: "items", operation: "observe", provider: name)
+        let pages = try Paging.pages(
+            total: first["total"]?.intValue ?? items.count, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize,
+            operation: "observe", provider: name)
         if pages > 1 {
-            for page in try await http.fetchPages(2...pages, fetch: fetch) {
-                items += page["items"]?.arrayValue ?? []
+            var repeats = RepeatedPageDetector()
+            try repeats.record(items, mapping: mapping, page: 1, provider: name)
+            for (offset, page) in try await http.fetchPages(2...pages, fetch: fetch).enumerated() {
+                let more = try Paging.items(page, key: "items", operation: "observe", provider: name)
+                try repeats.record(more, mapping: mapping, page: offset + 2, provider: name)
+                items += more
             }
         }
-        return http.remoteObjects(items, mapping: mapping)
+        return try http.remoteObjects(items, mapping: mapping)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {

@@ -10,9 +10,9 @@ public struct WireMockCloudProvider: Provider {
     let http: VendorHTTP
     static let pageSize = 100
 
-    public init(config: ProviderConfig, transport: any HTTPTransport) throws(ProviderError) {
+    public init(config: ProviderConfig, transport: any HTTPTransport, redactor: Redactor = .none) throws(ProviderError) {
         self.config = config
-        http = try VendorHTTP(config: config, transport: transport)
+        http = try VendorHTTP(config: config, transport: transport, redactor: redactor)
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
@@ -30,15 +30,22 @@ public struct WireMockCloudProvider: Provider {
             guard VendorHTTP.isSuccess(response.status) else { throw http.failure(response, operation: "observe") }
             return try http.json(response, operation: "observe")
         }
+        let name = config.name
         let first = try await fetch(1)
-        var items = first["databaseConnections"]?.arrayValue ?? []
-        let totalPages = first[path: "meta.totalPages"]?.intValue ?? 1
+        var items = try Paging.items(first, key: "databaseConnections", operation: "observe", provider: name)
+        let totalPages = try Paging.pages(
+            total: first[path: "meta.total"]?.intValue, totalPages: first[path: "meta.totalPages"]?.intValue, firstPageCount: items.count,
+            pageSize: Self.pageSize, operation: "observe", provider: name)
         if totalPages > 1 {
-            for page in try await http.fetchPages(2...totalPages, fetch: fetch) {
-                items += page["databaseConnections"]?.arrayValue ?? []
+            var repeats = RepeatedPageDetector()
+            try repeats.record(items, mapping: mapping, page: 1, provider: name)
+            for (offset, page) in try await http.fetchPages(2...totalPages, fetch: fetch).enumerated() {
+                let more = try Paging.items(page, key: "databaseConnections", operation: "observe", provider: name)
+                try repeats.record(more, mapping: mapping, page: offset + 2, provider: name)
+                items += more
             }
         }
-        let objects = http.remoteObjects(items, mapping: mapping)
+        let objects = try http.remoteObjects(items, mapping: mapping)
         guard let names, names.count == 1 else { return objects }
         // `q` is a contains-filter: keep exact names only.
         return objects.filter { names.contains($0.name) }
