@@ -262,7 +262,7 @@ public actor Controller {
                 log.error("cannot plan", metadata: ["target": .string(problem.address?.description ?? problem.provider), "error": .string(problem.message)])
             }
             var report = ApplyReport(results: [], problems: run.plan.problems)
-            if !run.plan.actionable.isEmpty || !run.plan.recordsToDrop.isEmpty {
+            if run.hasWork {
                 report = try await engine.apply(run, command: "connsync watch", host: configuration.host)
                 for change in report.results {
                     switch change.outcome {
@@ -279,6 +279,9 @@ public actor Controller {
                         "created": .stringConvertible(report.created), "updated": .stringConvertible(report.updated),
                         "deleted": .stringConvertible(report.deleted), "failed": .stringConvertible(report.failed),
                     ])
+            }
+            if let stateError = report.stateError {
+                log.error("cannot record the apply in state", metadata: ["error": .string(stateError)])
             }
             if report.isSuccess {
                 result = .success

@@ -15,16 +15,33 @@ public struct Engine: Sendable {
     let clock: any ConnSyncClock
     let delegate: any EngineDelegate
     let planner: Planner
+    let gate: ProviderGate
 
     public init(
         buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
-        delegate: any EngineDelegate = SilentDelegate()
+        delegate: any EngineDelegate = SilentDelegate(), gate: ProviderGate = ProviderGate()
     ) {
         self.buildProvider = buildProvider
         self.store = store
         self.clock = clock
         self.delegate = delegate
+        self.gate = gate
         planner = Planner(mappings: VendorMappings.all)
+    }
+
+    /// Providers nothing may be sent to in this run, decided before any request (cli.md v1.1,
+    /// "Trust"): a Provider that differs from the trusted source, or whose host no
+    /// `--allow-host` pattern allows.
+    public struct ProviderGate: Sendable {
+        /// Provider name → why nothing is sent to it (it counts as not observed).
+        public var refusals: [String: String]
+        /// Providers of the trusted source that this source lacks → the error to report.
+        public var removals: [String: String]
+
+        public init(refusals: [String: String] = [:], removals: [String: String] = [:]) {
+            self.refusals = refusals
+            self.removals = removals
+        }
     }
 
     /// A plan with what it was made from, ready to be shown and applied.
@@ -111,24 +128,34 @@ public struct Engine: Sendable {
             providers.merge(more) { _, new in new }
             observations.merge(failed) { _, new in new }
         }
-        let plan = planner.plan(
+        var plan = planner.plan(
             PlanInput(
                 desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets,
                 fingerprints: fingerprints),
             preplanned: preplanned)
+        for (name, message) in gate.removals.sorted(by: { $0.key < $1.key }) {
+            plan.problems.append(PlanProblem(address: nil, provider: name, message: message))
+        }
         return PlanRun(plan: plan, desired: desired, records: state.records, targets: targets, providers: providers)
     }
 
     static func prior(_ record: ConnectionRecord) -> PriorRecord {
-        PriorRecord(address: record.address, remoteID: record.remoteID, isCreatedByConnsync: record.isCreatedByConnsync, secretHashes: record.secretHashes)
+        PriorRecord(
+            address: record.address, remoteID: record.remoteID, isCreatedByConnsync: record.isCreatedByConnsync,
+            secretHashes: record.secretHashes, interrupted: record.pending?.rawValue)
     }
 
-    /// The providers of `scope`; one that cannot be built is a failed observation.
+    /// The providers of `scope`; one that is refused or cannot be built is a failed observation.
     private func build(_ scope: [String], desired: DesiredState) -> (providers: [String: any Provider], failed: [String: ProviderObservation]) {
         var providers: [String: any Provider] = [:]
         var failed: [String: ProviderObservation] = [:]
         for name in scope {
             guard let config = desired.provider(named: name) else { continue }
+            if let refusal = gate.refusals[name] {
+                // Refused before any request: the provider is never even built.
+                failed[name] = .failed(refusal)
+                continue
+            }
             do {
                 providers[name] = try buildProvider(config)
             } catch {
@@ -151,123 +178,5 @@ public struct Engine: Sendable {
             delegate.engine(.observeFailed(provider: name, message: error.description))
             return .failed(error.description)
         }
-    }
-
-    // MARK: - apply
-
-    /// Sends every change of the plan (each provider's requests bounded by its transport's
-    /// limits), reports each result as it completes, then records state and history.
-    /// A failure on one connection never stops the others.
-    public func apply(_ run: PlanRun, command: String, host: String) async throws -> ApplyReport {
-        let started = Date()
-        let delegate = self.delegate
-        let clock = self.clock
-        let providers = run.providers
-        let outcomes = await withTaskGroup(of: (ChangeResult, ApplyResponse?).self) { group in
-            for change in run.plan.actionable {
-                group.addTask {
-                    delegate.engine(.changeStarted(change))
-                    let start = clock.now()
-                    var response: ApplyResponse?
-                    let outcome: ChangeResult.Outcome
-                    if let refusal = change.refusal {
-                        outcome = .refused(refusal)
-                    } else if let provider = providers[change.address.provider] {
-                        do {
-                            let answer = try await provider.apply(change)
-                            response = answer
-                            outcome = .succeeded(status: answer.status)
-                        } catch {
-                            outcome = .failed((error as? ProviderError)?.summary ?? "\(error)")
-                        }
-                    } else {
-                        outcome = .failed("provider \(change.address.provider) is not available")
-                    }
-                    let result = ChangeResult(
-                        address: change.address, action: change.action, method: change.request?.method, outcome: outcome,
-                        duration: start.duration(to: clock.now()))
-                    delegate.engine(.changeFinished(result))
-                    return (result, response)
-                }
-            }
-            var collected: [(ChangeResult, ApplyResponse?)] = []
-            for await item in group { collected.append(item) }
-            return collected
-        }
-        let results = outcomes.map { $0.0 }.sorted { $0.address < $1.address }
-        try await record(run, outcomes: outcomes)
-        let report = ApplyReport(results: results, problems: run.plan.problems)
-        let entry = HistoryEntry(
-            id: nil, startedAt: started, finishedAt: Date(), command: command, commit: run.plan.source.commit,
-            source: run.plan.source.location, host: host, created: report.created, updated: report.updated,
-            deleted: report.deleted, failed: report.failed + report.problems.count,
-            changes: results.map { result in
-                let outcome: String
-                let message: String?
-                switch result.outcome {
-                case .succeeded: (outcome, message) = ("ok", nil)
-                case .failed(let text): (outcome, message) = ("failed", text)
-                case .refused(let text): (outcome, message) = ("refused", text)
-                }
-                return HistoryChange(address: result.address, action: result.action.rawValue, outcome: outcome, message: message)
-            })
-        if !results.isEmpty || !run.plan.recordsToDrop.isEmpty {
-            _ = try await store.appendHistory(entry)
-        }
-        return report
-    }
-
-    /// Writes what the apply established into state, in one transaction per kind of write.
-    private func record(_ run: PlanRun, outcomes: [(ChangeResult, ApplyResponse?)]) async throws {
-        let prior = Dictionary(run.records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
-        let changes = Dictionary(run.plan.changes.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
-        let now = Date()
-        var upserts: [ConnectionRecord] = []
-        var removals: [Address] = run.plan.recordsToDrop
-
-        func record(for change: Change, remoteID: String?) -> ConnectionRecord? {
-            guard let update = change.recordUpdate else { return nil }
-            let old = prior[change.address]
-            return ConnectionRecord(
-                address: change.address, vendor: change.vendor, remoteID: remoteID ?? change.remoteID ?? old?.remoteID,
-                isCreatedByConnsync: update.isCreatedByConnsync || (old?.isCreatedByConnsync ?? false),
-                secretHashes: update.secretHashes, appliedValueHash: update.appliedValueHash,
-                lastCommit: run.plan.source.commit ?? old?.lastCommit, updatedAt: now)
-        }
-
-        for (result, response) in outcomes where result.isSuccess {
-            guard let change = changes[result.address] else { continue }
-            if change.action == .delete {
-                removals.append(change.address)
-            } else if let new = record(for: change, remoteID: response?.remoteID) {
-                upserts.append(new)
-            }
-        }
-        // Connections already in step: remember their remote id (and drop hashes of secrets no
-        // longer declared), writing only what differs.
-        for change in run.plan.changes where change.action == .noOp {
-            guard let update = change.recordUpdate else { continue }
-            let old = prior[change.address]
-            if old == nil || old?.remoteID != change.remoteID || old?.secretHashes != update.secretHashes {
-                if var new = record(for: change, remoteID: change.remoteID) {
-                    new.lastCommit = old?.lastCommit
-                    upserts.append(new)
-                }
-            }
-        }
-        if upserts.contains(where: { $0.appliedValueHash == nil }) {
-            // A plan made without fingerprints leaves the applied-value hashes to be worked out
-            // here, for the records written only (spread over the cores: an apply may write thousands).
-            let hasher = SecretHasher(key: try await store.secretKey())
-            upserts = Parallel.map(upserts) { record in
-                var record = record
-                if record.appliedValueHash == nil, let after = changes[record.address]?.after {
-                    record.appliedValueHash = hasher.appliedValueHash(after, of: record.address, known: record.secretHashes)
-                }
-                return record
-            }
-        }
-        if !upserts.isEmpty { try await store.upsert(upserts) }
-        if !removals.isEmpty { try await store.remove(removals) }
     }
 }

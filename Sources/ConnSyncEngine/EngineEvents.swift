@@ -37,10 +37,13 @@ public struct ApplyReport: Sendable, Hashable {
     public var results: [ChangeResult]
     /// Problems of the plan (connections that could not be planned): they count as failures.
     public var problems: [PlanProblem]
+    /// Why state could not be written during or after the apply (nothing more was sent once it failed).
+    public var stateError: String?
 
-    public init(results: [ChangeResult], problems: [PlanProblem] = []) {
+    public init(results: [ChangeResult], problems: [PlanProblem] = [], stateError: String? = nil) {
         self.results = results
         self.problems = problems
+        self.stateError = stateError
     }
 
     public var created: Int { results.filter { $0.isSuccess && $0.action == .create }.count }
@@ -49,7 +52,7 @@ public struct ApplyReport: Sendable, Hashable {
     public var failed: Int { results.filter { !$0.isSuccess }.count }
 
     /// Everything converged: no failed or refused change and no unplanned connection.
-    public var isSuccess: Bool { failed == 0 && problems.isEmpty }
+    public var isSuccess: Bool { failed == 0 && problems.isEmpty && stateError == nil }
 }
 
 /// Progress and facts the engine reports while it works; views render them.

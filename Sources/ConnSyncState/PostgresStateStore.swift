@@ -22,7 +22,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
     let environment: any ProcessEnvironment
     let logger: Logger
     let lockKey: Int64
-    private let lockConnections = LockedConnections()
+    let lockConnections = LockedConnections()
 
     /// Parses `postgres://user:password@host:port/database?schema=NAME&sslmode=disable|require`.
     static func configuration(from url: String) throws -> (PostgresConnection.Configuration, String?) {
@@ -138,7 +138,7 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         return "\(error)"
     }
 
-    private func fail(_ error: any Error) -> StateError {
+    func fail(_ error: any Error) -> StateError {
         if let error = error as? StateError { return error }
         return .storage(location: display, message: Self.describe(error))
     }
@@ -169,7 +169,9 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
                     updated INTEGER NOT NULL, deleted INTEGER NOT NULL, failed INTEGER NOT NULL, changes TEXT NOT NULL)
                 """,
             ]
-        )
+        ),
+        // Write-ahead records (cli.md v1.1): a change being sent.
+        (2, ["ALTER TABLE connection_record ADD COLUMN pending TEXT"]),
     ]
 
     func migrate() async throws {
@@ -211,290 +213,6 @@ public final class PostgresStateStore: StateStore, @unchecked Sendable {
         }
         if newest > known {
             throw StateError.newerSchema(location: display, found: "v\(newest)")
-        }
-    }
-
-    // MARK: records
-
-    public func records() async throws -> [ConnectionRecord] {
-        do {
-            return try await fetchRecords(
-                "SELECT provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at FROM connection_record ORDER BY provider, name"
-            )
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func record(for address: Address) async throws -> ConnectionRecord? {
-        do {
-            return try await fetchRecords(
-                "SELECT provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at FROM connection_record WHERE provider = \(address.provider) AND name = \(address.name)"
-            ).first
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    private func fetchRecords(_ query: PostgresQuery) async throws -> [ConnectionRecord] {
-        var result: [ConnectionRecord] = []
-        let rows = try await connection.query(query, logger: logger)
-        for try await (provider, name, vendor, remoteID, created, hashes, applied, commit, updated) in rows.decode(
-            (String, String, String, String?, Bool, String, String?, String?, Double).self)
-        {
-            guard let vendorType = VendorType(rawValue: vendor) else { continue }
-            let secretHashes = decodeHashes(hashes)
-            result.append(
-                ConnectionRecord(
-                    address: Address(provider: provider, name: name), vendor: vendorType, remoteID: remoteID, isCreatedByConnsync: created,
-                    secretHashes: secretHashes, appliedValueHash: applied, lastCommit: commit,
-                    updatedAt: Date(timeIntervalSince1970: updated)))
-        }
-        return result
-    }
-
-    private func transaction(_ body: () async throws -> Void) async throws {
-        try await connection.query("BEGIN", logger: logger)
-        do {
-            try await body()
-            try await connection.query("COMMIT", logger: logger)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
-        }
-    }
-
-    public func upsert(_ records: [ConnectionRecord]) async throws {
-        guard !records.isEmpty else { return }
-        do {
-            try await transaction {
-                for record in records {
-                    let hashes = encodeHashes(record.secretHashes)
-                    let updated = record.updatedAt.timeIntervalSince1970
-                    try await connection.query(
-                        """
-                        INSERT INTO connection_record (provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at)
-                        VALUES (\(record.address.provider), \(record.address.name), \(record.vendor.rawValue), \(record.remoteID), \(record.isCreatedByConnsync), \(hashes), \(record.appliedValueHash), \(record.lastCommit), \(updated))
-                        ON CONFLICT (provider, name) DO UPDATE SET vendor = EXCLUDED.vendor, remote_id = EXCLUDED.remote_id,
-                            created_by_connsync = EXCLUDED.created_by_connsync, secret_hashes = EXCLUDED.secret_hashes,
-                            applied_value_hash = EXCLUDED.applied_value_hash, last_commit = EXCLUDED.last_commit, updated_at = EXCLUDED.updated_at
-                        """, logger: logger)
-                }
-            }
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func remove(_ addresses: [Address]) async throws {
-        guard !addresses.isEmpty else { return }
-        do {
-            try await transaction {
-                for address in addresses {
-                    try await connection.query(
-                        "DELETE FROM connection_record WHERE provider = \(address.provider) AND name = \(address.name)", logger: logger)
-                }
-            }
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func secretKey() async throws -> [UInt8] {
-        do {
-            var generator = SystemRandomNumberGenerator()
-            let fresh = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            let hex = fresh.map { String(format: "%02x", $0) }.joined()
-            try await connection.query(
-                "INSERT INTO state_meta (key, value) VALUES ('hmac_key', \(hex)) ON CONFLICT (key) DO NOTHING", logger: logger)
-            var stored = ""
-            for try await value in try await connection.query("SELECT value FROM state_meta WHERE key = 'hmac_key'", logger: logger)
-                .decode(String.self)
-            {
-                stored = value
-            }
-            var bytes: [UInt8] = []
-            var index = stored.startIndex
-            while index < stored.endIndex, let next = stored.index(index, offsetBy: 2, limitedBy: stored.endIndex) {
-                bytes.append(UInt8(stored[index..<next], radix: 16) ?? 0)
-                index = next
-            }
-            return bytes
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    // MARK: lock
-
-    func currentHolder(on connection: PostgresConnection) async throws -> (LockHolder, Int32)? {
-        var result: (LockHolder, Int32)?
-        for try await (id, host, pid, command, started, heartbeat, backend) in try await connection.query(
-            "SELECT holder_id, host, pid, command, started_at, heartbeat_at, backend_pid FROM state_lock WHERE id = 1", logger: logger
-        ).decode((String, String, Int32, String, Double, Double, Int32).self) {
-            result = (
-                LockHolder(
-                    id: id, host: host, pid: pid, command: command, startedAt: Date(timeIntervalSince1970: started),
-                    heartbeatAt: Date(timeIntervalSince1970: heartbeat)), backend
-            )
-        }
-        return result
-    }
-
-    public func acquireLock(_ holder: LockHolder, options: LockOptions) async throws -> AcquiredLock {
-        let start = clock.now()
-        let session: PostgresConnection
-        do {
-            session = try await Self.open(configuration, schema: schema, logger: logger)
-        } catch {
-            throw StateError.storage(location: display, message: "cannot connect for the lock: \(Self.describe(error))")
-        }
-        do {
-            while true {
-                var granted = false
-                for try await flag in try await session.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self) {
-                    granted = flag
-                }
-                let now = clock.date()
-                if granted {
-                    let previous = try await currentHolder(on: session)
-                    var mine = holder
-                    mine.heartbeatAt = now
-                    try await session.query(
-                        """
-                        INSERT INTO state_lock (id, holder_id, host, pid, command, started_at, heartbeat_at, backend_pid)
-                        VALUES (1, \(mine.id), \(mine.host), \(mine.pid), \(mine.command), \(mine.startedAt.timeIntervalSince1970), \(now.timeIntervalSince1970), pg_backend_pid())
-                        ON CONFLICT (id) DO UPDATE SET holder_id = EXCLUDED.holder_id, host = EXCLUDED.host, pid = EXCLUDED.pid,
-                            command = EXCLUDED.command, started_at = EXCLUDED.started_at, heartbeat_at = EXCLUDED.heartbeat_at,
-                            backend_pid = EXCLUDED.backend_pid
-                        """, logger: logger)
-                    await lockConnections.set(mine.id, session)
-                    let tookOver = previous.flatMap { $0.0.id == mine.id ? nil : $0.0 }
-                    return AcquiredLock(holder: mine, tookOverFrom: tookOver)
-                }
-                // Held by a live session: take it over only when its heartbeat is older than the TTL.
-                if let (current, backend) = try await currentHolder(on: session) {
-                    if isStale(current, now: now, ttl: options.ttl, environment: environment) {
-                        try await session.query("SELECT pg_terminate_backend(\(backend))", logger: logger)
-                        try await clock.sleep(for: .milliseconds(100))
-                        continue
-                    }
-                    let waited = start.duration(to: clock.now())
-                    if waited >= options.timeout {
-                        throw StateError.lockTimeout(holder: current, waited: waited)
-                    }
-                } else if start.duration(to: clock.now()) >= options.timeout {
-                    let unknown = LockHolder(id: "?", host: "?", pid: 0, command: "another connsync", startedAt: now, heartbeatAt: now)
-                    throw StateError.lockTimeout(holder: unknown, waited: start.duration(to: clock.now()))
-                }
-                let waited = start.duration(to: clock.now())
-                try await clock.sleep(for: min(options.pollInterval, max(.milliseconds(1), options.timeout - waited)))
-            }
-        } catch {
-            try? await session.close()
-            throw fail(error)
-        }
-    }
-
-    public func heartbeat(_ lock: AcquiredLock) async throws {
-        guard let session = await lockConnections.get(lock.holder.id) else { throw StateError.lockLost(lock.holder) }
-        let now = clock.date().timeIntervalSince1970
-        do {
-            var count = 0
-            for try await _ in try await session.query(
-                "UPDATE state_lock SET heartbeat_at = \(now) WHERE id = 1 AND holder_id = \(lock.holder.id) RETURNING id", logger: logger
-            ).decode(Int32.self) {
-                count += 1
-            }
-            if count == 0 { throw StateError.lockLost(lock.holder) }
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func releaseLock(_ lock: AcquiredLock) async throws {
-        guard let session = await lockConnections.remove(lock.holder.id) else { return }
-        do {
-            try await session.query("DELETE FROM state_lock WHERE id = 1 AND holder_id = \(lock.holder.id)", logger: logger)
-            try await session.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-        } catch {
-            try? await session.close()
-            throw fail(error)
-        }
-        try? await session.close()
-    }
-
-    public func currentLock() async throws -> LockHolder? {
-        do {
-            // A row whose session is gone (advisory lock free) is not a lock.
-            var free = false
-            for try await flag in try await connection.query(
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = \(lockKey))",
-                logger: logger
-            ).decode(Bool.self) {
-                free = flag
-            }
-            if free { return nil }
-            return try await currentHolder(on: connection)?.0
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func forceUnlock() async throws -> LockHolder? {
-        do {
-            let current = try await currentHolder(on: connection)
-            if let (_, backend) = current {
-                try await connection.query("SELECT pg_terminate_backend(\(backend)) WHERE \(backend) <> pg_backend_pid()", logger: logger)
-            }
-            try await connection.query("DELETE FROM state_lock WHERE id = 1", logger: logger)
-            return current?.0
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    // MARK: history
-
-    public func appendHistory(_ entry: HistoryEntry) async throws -> Int64 {
-        let changes = encodeHistoryChanges(entry.changes)
-        do {
-            var id: Int64 = 0
-            for try await value in try await connection.query(
-                """
-                INSERT INTO apply_history (started_at, finished_at, command, commit_id, source, host, created, updated, deleted, failed, changes)
-                VALUES (\(entry.startedAt.timeIntervalSince1970), \(entry.finishedAt.timeIntervalSince1970), \(entry.command), \(entry.commit),
-                        \(entry.source), \(entry.host), \(entry.created), \(entry.updated), \(entry.deleted), \(entry.failed), \(changes))
-                RETURNING id
-                """, logger: logger
-            ).decode(Int64.self) {
-                id = value
-            }
-            return id
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    public func history(limit: Int) async throws -> [HistoryEntry] {
-        do {
-            var result: [HistoryEntry] = []
-            for try await (id, started, finished, command, commit, source, host, created, updated, deleted, failed, changes)
-                in try await connection.query(
-                    "SELECT id, started_at, finished_at, command, commit_id, source, host, created, updated, deleted, failed, changes FROM apply_history ORDER BY id DESC LIMIT \(limit)",
-                    logger: logger
-                ).decode((Int64, Double, Double, String, String?, String, String, Int, Int, Int, Int, String).self)
-            {
-                result.append(
-                    HistoryEntry(
-                        id: id, startedAt: Date(timeIntervalSince1970: started), finishedAt: Date(timeIntervalSince1970: finished),
-                        command: command, commit: commit, source: source, host: host, created: created, updated: updated,
-                        deleted: deleted, failed: failed,
-                        changes: (try? JSONDecoder().decode([HistoryChange].self, from: Data(changes.utf8))) ?? []))
-            }
-            return result
-        } catch {
-            throw fail(error)
         }
     }
 

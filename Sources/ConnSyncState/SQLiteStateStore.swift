@@ -55,6 +55,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // Write-ahead records (cli.md v1.1): a change being sent.
+            try db.execute(sql: "ALTER TABLE connection_record ADD COLUMN pending TEXT")
+        }
         return migrator
     }
 
@@ -64,9 +68,9 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         self.path = path
         self.clock = clock
         self.environment = environment
-        let url = URL(fileURLWithPath: path)
+        var notes: [String] = []
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            notes = try StateFiles.prepare(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.label = "connsync-state"
@@ -78,19 +82,33 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 throw StateError.newerSchema(location: "sqlite:\(path)", found: found)
             }
             try migrator.migrate(pool)
+            identity = try StateFiles.identity(of: path)
+            notes += StateFiles.tighten(path)
         } catch let error as StateError {
             throw error
         } catch {
             throw StateError.storage(location: "sqlite:\(path)", message: "cannot open: \(error)")
         }
+        openingNotes = notes
     }
 
-    private func storageError(_ error: any Error) -> StateError {
+    /// What opening the store did that a user should know (a new state, tightened permissions).
+    public let openingNotes: [String]
+    /// The state file as it was opened (device and inode): a write checks it is still that file.
+    private let identity: StateFiles.Identity
+
+    /// Fails when the state file vanished, was emptied or replaced since it was opened:
+    /// writing on would record into a file nobody will read again.
+    func checkFile() throws(StateError) {
+        try StateFiles.check(path, against: identity)
+    }
+
+    func storageError(_ error: any Error) -> StateError {
         if let error = error as? StateError { return error }
         return .storage(location: "sqlite:\(path)", message: "\(error)")
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch {
@@ -99,7 +117,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     }
 
     /// For work that opens its own transaction (the lock's `BEGIN IMMEDIATE`).
-    private func runWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func runWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.writeWithoutTransaction(body)
         } catch {
@@ -112,7 +130,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
     /// The columns of a record, in the order ``record(_:)`` reads them by index (reading by
     /// name looks each one up, which a 5,000-record read pays 45,000 times).
     static let recordColumns =
-        "provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at"
+        "provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at, pending"
 
     static func record(_ row: Row) -> ConnectionRecord? {
         guard let vendor = VendorType(rawValue: row[2]) else { return nil }
@@ -120,7 +138,8 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         return ConnectionRecord(
             address: Address(provider: row[0], name: row[1]), vendor: vendor, remoteID: row[3],
             isCreatedByConnsync: row[4], secretHashes: decodeHashes(hashesText), appliedValueHash: row[6],
-            lastCommit: row[7], updatedAt: Date(timeIntervalSince1970: row[8]))
+            lastCommit: row[7], updatedAt: Date(timeIntervalSince1970: row[8]),
+            pending: (row[9] as String?).flatMap(PendingOperation.init(rawValue:)))
     }
 
     public func records() async throws -> [ConnectionRecord] {
@@ -150,38 +169,33 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    public func upsert(_ records: [ConnectionRecord]) async throws {
-        guard !records.isEmpty else { return }
-        let rows = records.map { record -> StatementArguments in
-            let hashes = encodeHashes(record.secretHashes)
-            return [
+    public func commit(upserts: [ConnectionRecord], removals: [Address]) async throws {
+        guard !upserts.isEmpty || !removals.isEmpty else { return }
+        try checkFile()
+        let rows = upserts.map { record -> StatementArguments in
+            [
                 record.address.provider, record.address.name, record.vendor.rawValue, record.remoteID, record.isCreatedByConnsync,
-                hashes, record.appliedValueHash, record.lastCommit, record.updatedAt.timeIntervalSince1970,
+                encodeHashes(record.secretHashes), record.appliedValueHash, record.lastCommit, record.updatedAt.timeIntervalSince1970,
+                record.pending?.rawValue,
             ]
         }
         try await run { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO connection_record
-                        (provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (provider, name) DO UPDATE SET
-                        vendor = excluded.vendor, remote_id = excluded.remote_id, created_by_connsync = excluded.created_by_connsync,
-                        secret_hashes = excluded.secret_hashes, applied_value_hash = excluded.applied_value_hash,
-                        last_commit = excluded.last_commit, updated_at = excluded.updated_at
-                    """)
-            for arguments in rows {
-                try statement.execute(arguments: arguments)
+            if !rows.isEmpty {
+                let statement = try db.makeStatement(
+                    sql: """
+                        INSERT INTO connection_record
+                            (provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at, pending)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (provider, name) DO UPDATE SET
+                            vendor = excluded.vendor, remote_id = excluded.remote_id, created_by_connsync = excluded.created_by_connsync,
+                            secret_hashes = excluded.secret_hashes, applied_value_hash = excluded.applied_value_hash,
+                            last_commit = excluded.last_commit, updated_at = excluded.updated_at, pending = excluded.pending
+                        """)
+                for arguments in rows { try statement.execute(arguments: arguments) }
             }
-        }
-    }
-
-    public func remove(_ addresses: [Address]) async throws {
-        guard !addresses.isEmpty else { return }
-        try await run { db in
-            for address in addresses {
-                try db.execute(
-                    sql: "DELETE FROM connection_record WHERE provider = ? AND name = ?", arguments: [address.provider, address.name])
+            if !removals.isEmpty {
+                let statement = try db.makeStatement(sql: "DELETE FROM connection_record WHERE provider = ? AND name = ?")
+                for address in removals { try statement.execute(arguments: [address.provider, address.name]) }
             }
         }
     }
@@ -198,102 +212,10 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
     }
 
-    // MARK: lock
-
-    static func holder(_ row: Row) -> LockHolder {
-        LockHolder(
-            id: row["holder_id"], host: row["host"], pid: Int32(row["pid"] as Int64), command: row["command"],
-            startedAt: Date(timeIntervalSince1970: row["started_at"]), heartbeatAt: Date(timeIntervalSince1970: row["heartbeat_at"]))
-    }
-
-    enum Attempt: Sendable {
-        case acquired(AcquiredLock)
-        case busy(LockHolder)
-    }
-
-    public func acquireLock(_ holder: LockHolder, options: LockOptions) async throws -> AcquiredLock {
-        let start = clock.now()
-        let clock = self.clock
-        let environment = self.environment
-        while true {
-            let now = clock.date()
-            let attempt: Attempt = try await runWithoutTransaction { db in
-                var result: Attempt = .busy(holder)
-                try db.inTransaction(.immediate) {
-                    var mine = holder
-                    mine.heartbeatAt = now
-                    var previous: LockHolder?
-                    if let row = try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1") {
-                        let current = Self.holder(row)
-                        guard current.id == holder.id || isStale(current, now: now, ttl: options.ttl, environment: environment) else {
-                            result = .busy(current)
-                            return .commit
-                        }
-                        previous = current.id == holder.id ? nil : current
-                    }
-                    try db.execute(
-                        sql: """
-                            INSERT OR REPLACE INTO state_lock (id, holder_id, host, pid, command, started_at, heartbeat_at)
-                            VALUES (1, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            mine.id, mine.host, Int64(mine.pid), mine.command, mine.startedAt.timeIntervalSince1970,
-                            now.timeIntervalSince1970,
-                        ])
-                    result = .acquired(AcquiredLock(holder: mine, tookOverFrom: previous))
-                    return .commit
-                }
-                return result
-            }
-            switch attempt {
-            case .acquired(let lock):
-                return lock
-            case .busy(let current):
-                let waited = start.duration(to: clock.now())
-                if waited >= options.timeout {
-                    throw StateError.lockTimeout(holder: current, waited: waited)
-                }
-                try await clock.sleep(for: min(options.pollInterval, options.timeout - waited))
-            }
-        }
-    }
-
-    public func heartbeat(_ lock: AcquiredLock) async throws {
-        let now = clock.date()
-        let changed = try await run { db in
-            try db.execute(
-                sql: "UPDATE state_lock SET heartbeat_at = ? WHERE id = 1 AND holder_id = ?",
-                arguments: [now.timeIntervalSince1970, lock.holder.id])
-            return db.changesCount
-        }
-        if changed == 0 { throw StateError.lockLost(lock.holder) }
-    }
-
-    public func releaseLock(_ lock: AcquiredLock) async throws {
-        try await run { db in
-            try db.execute(sql: "DELETE FROM state_lock WHERE id = 1 AND holder_id = ?", arguments: [lock.holder.id])
-        }
-    }
-
-    public func currentLock() async throws -> LockHolder? {
-        do {
-            return try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1").map(Self.holder) }
-        } catch {
-            throw storageError(error)
-        }
-    }
-
-    public func forceUnlock() async throws -> LockHolder? {
-        try await run { db in
-            let current = try Row.fetchOne(db, sql: "SELECT * FROM state_lock WHERE id = 1").map(Self.holder)
-            try db.execute(sql: "DELETE FROM state_lock WHERE id = 1")
-            return current
-        }
-    }
-
     // MARK: history
 
     public func appendHistory(_ entry: HistoryEntry) async throws -> Int64 {
+        try checkFile()
         let changes = encodeHistoryChanges(entry.changes)
         return try await run { db in
             try db.execute(

@@ -16,10 +16,13 @@ public struct ConnectionRecord: Sendable, Hashable, Codable {
     /// The commit of the desired state last applied.
     public var lastCommit: String?
     public var updatedAt: Date
+    /// A change being sent: written before its request goes out, cleared when its outcome is
+    /// recorded. Found on a later run, it means that run was interrupted (see ``PendingOperation``).
+    public var pending: PendingOperation?
 
     public init(
         address: Address, vendor: VendorType, remoteID: String?, isCreatedByConnsync: Bool, secretHashes: [String: String],
-        appliedValueHash: String?, lastCommit: String?, updatedAt: Date
+        appliedValueHash: String?, lastCommit: String?, updatedAt: Date, pending: PendingOperation? = nil
     ) {
         self.address = address
         self.vendor = vendor
@@ -29,7 +32,22 @@ public struct ConnectionRecord: Sendable, Hashable, Codable {
         self.appliedValueHash = appliedValueHash
         self.lastCommit = lastCommit
         self.updatedAt = updatedAt
+        self.pending = pending
     }
+}
+
+/// A change whose request may have gone out without its outcome being recorded (write-ahead,
+/// cli.md v1.1): the record is written before the request, so that a run killed mid-apply
+/// leaves state that matches the vendors.
+public enum PendingOperation: String, Sendable, Hashable, Codable {
+    /// A create: the record says "created by connsync" (so prune can remove it) and holds the
+    /// hashes of the secrets sent; a later run that finds the connection adopts it.
+    case create
+    /// An update: the record keeps the secret hashes from before, so whatever was not applied
+    /// is sent again.
+    case update
+    /// A delete: a later run that finds the connection gone drops the record.
+    case delete
 }
 
 /// Who holds (or held) the state lock.
@@ -144,9 +162,10 @@ public protocol StateStore: Sendable {
     /// Every record, sorted by address.
     func records() async throws -> [ConnectionRecord]
     func record(for address: Address) async throws -> ConnectionRecord?
-    /// Inserts or replaces, all in one transaction.
-    func upsert(_ records: [ConnectionRecord]) async throws
-    func remove(_ addresses: [Address]) async throws
+    /// Inserts or replaces `upserts` and removes `removals`, all in one transaction, with
+    /// no round trip per record. Fails (writing nothing) when the state file vanished or was
+    /// emptied since it was opened.
+    func commit(upserts: [ConnectionRecord], removals: [Address]) async throws
     /// The state's 32-byte HMAC key, created at random on first use.
     func secretKey() async throws -> [UInt8]
 
@@ -165,6 +184,25 @@ public protocol StateStore: Sendable {
     func history(limit: Int) async throws -> [HistoryEntry]
 
     func close() async throws
+
+    /// What opening the store did that a user should know: a new state created, permissions
+    /// tightened. Shown on stderr by the CLI.
+    var openingNotes: [String] { get }
+}
+
+extension StateStore {
+    /// Inserts or replaces, all in one transaction.
+    public func upsert(_ records: [ConnectionRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await commit(upserts: records, removals: [])
+    }
+
+    public func remove(_ addresses: [Address]) async throws {
+        guard !addresses.isEmpty else { return }
+        try await commit(upserts: [], removals: addresses)
+    }
+
+    public var openingNotes: [String] { [] }
 }
 
 /// Problems with state, each saying what to do.
@@ -174,6 +212,10 @@ public enum StateError: Error, Sendable, Hashable, CustomStringConvertible {
     case lockLost(LockHolder)
     case newerSchema(location: String, found: String)
     case storage(location: String, message: String)
+    /// The state file exists but holds nothing: taken for new state, it would forget every record.
+    case emptyFile(path: String)
+    /// The state file was deleted, emptied or replaced while connsync had it open.
+    case fileChanged(path: String, what: String)
 
     public var description: String {
         switch self {
@@ -188,6 +230,12 @@ public enum StateError: Error, Sendable, Hashable, CustomStringConvertible {
             return "the state at \(location) was written by a newer connsync (schema \(found)); upgrade connsync to use it"
         case .storage(let location, let message):
             return "state \(location): \(message)"
+        case .emptyFile(let path):
+            return "the state file \(path) is empty (0 bytes), so it is not taken as new state: restore it from a backup, "
+                + "or delete it to start afresh (connsync then forgets which connections it created)"
+        case .fileChanged(let path, let what):
+            return "the state file \(path) \(what) while connsync was using it; nothing more was recorded. "
+                + "Restore it, then run `connsync plan` to see where the vendors stand"
         }
     }
 

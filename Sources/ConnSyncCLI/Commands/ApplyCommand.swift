@@ -24,6 +24,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var options: PlanOptions
+    @OptionGroup var trust: TrustOptions
 
     @Flag(name: .customLong("auto-approve"), help: "Apply without asking.")
     var autoApprove = false
@@ -38,11 +39,14 @@ struct ApplyCommand: AsyncParsableCommand {
             let plan = try SavedPlan.read(from: planFile)
             saved = plan
             sourceOptions = try Self.sourceOptions(for: plan.source)
+            sourceOptions.secretsDirs = source.secretsDirs
             targets = plan.targets
         }
         let desired = try context.loadDesired(sourceOptions, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let gate = try context.gate(trust.spec, source: sourceOptions.spec, desired: desired)
         let session = try await ReconcileSession.open(
-            context: context, desired: desired, state: state, output: output, parallelism: options.parallelism)
+            context: context, desired: desired, state: state, output: output,
+            network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let lock: AcquiredLock
         do {
             lock = try await session.store.acquireLock(
@@ -107,6 +111,16 @@ struct ApplyCommand: AsyncParsableCommand {
         if format != .json { session.show(run.plan, format: format, command: "apply") }
         let actionable = run.plan.actionable
         guard !actionable.isEmpty else {
+            // Nothing to send, perhaps state to bring in step (remote ids learnt, an interrupted
+            // run's pending records adopted): that needs no confirmation.
+            if run.hasWork {
+                do {
+                    _ = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
+                } catch {
+                    console.error("Error: \(error)")
+                    return 1
+                }
+            }
             if format == .json { console.write(Self.json(plan: run.plan, report: ApplyReport(results: [], problems: run.plan.problems))) }
             return run.plan.problems.isEmpty ? 0 : 1
         }
@@ -130,7 +144,7 @@ struct ApplyCommand: AsyncParsableCommand {
             report = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
         } catch {
             session.progress.clear()
-            console.error("Error: the changes were sent but recording them in state failed: \(error)")
+            console.error("Error: \(error)")
             return 1
         }
         session.progress.clear()
@@ -140,6 +154,10 @@ struct ApplyCommand: AsyncParsableCommand {
         default:
             console.line()
             console.line(ApplyView(style: session.style).summary(report))
+        }
+        if let stateError = report.stateError {
+            console.error(
+                "Error: \(stateError)\nChanges not yet sent once state could no longer be written were not sent; run `connsync plan` to see where the vendors stand.")
         }
         return report.isSuccess ? 0 : 1
     }

@@ -22,6 +22,7 @@ struct StateCommand: AsyncParsableCommand {
             "remote_id": record.remoteID.map(Value.string) ?? .null, "created_by_connsync": .bool(record.isCreatedByConnsync),
             "secrets_recorded": .array(record.secretHashes.keys.sorted().map(Value.string)),
             "last_commit": record.lastCommit.map(Value.string) ?? .null, "updated_at": .string(formatDate(record.updatedAt)),
+            "pending": record.pending.map { .string($0.rawValue) } ?? .null,
         ]
     }
 
@@ -75,6 +76,9 @@ struct StateCommand: AsyncParsableCommand {
                 "remote id:           \(record.remoteID ?? "-")", "created by connsync: \(record.isCreatedByConnsync ? "yes" : "no")",
                 "last commit:         \(record.lastCommit ?? "-")", "updated:             \(StateCommand.formatDate(record.updatedAt))",
             ]
+            if let pending = record.pending {
+                lines.append("pending:             \(pending.rawValue) (an apply was interrupted while sending it; the next plan finds out)")
+            }
             if record.secretHashes.isEmpty {
                 lines.append("secrets:             none applied by connsync")
             } else {
