@@ -89,6 +89,15 @@ struct CommandContext {
         return base + "/repos"
     }
 
+    /// Resolves references with this environment; `fromFile` may read outside the source only
+    /// under `/run/secrets`, `CONNSYNC_SECRETS_DIRS` (colon-separated) and `--secrets-dir`.
+    func secretResolver(_ options: SourceSpec) -> StandardSecretResolver {
+        let fromEnvironment = (environment["CONNSYNC_SECRETS_DIRS"] ?? "").split(separator: ":").map(String.init)
+        return StandardSecretResolver(
+            environment: environment,
+            secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + fromEnvironment + options.secretsDirs)
+    }
+
     /// Loads and validates, printing every diagnostic; throws exit 1 on errors.
     func loadDesired(_ options: SourceOptions, resolveSecrets: Bool, allowPlaintext: Bool) throws -> DesiredState {
         let source: any DesiredStateSource
@@ -100,7 +109,7 @@ struct CommandContext {
         }
         let loader = DesiredStateLoader(
             options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintext),
-            resolver: StandardSecretResolver(environment: environment))
+            resolver: secretResolver(options.spec))
         let result = loader.load(from: source)
         for warning in result.warnings { console.error("Warning: \(warning)") }
         guard let state = result.state else {
@@ -117,7 +126,7 @@ struct CommandContext {
         let source = try self.source(options)
         let loader = DesiredStateLoader(
             options: LoadOptions(resolveSecrets: true, allowPlaintextSecrets: allowPlaintext),
-            resolver: StandardSecretResolver(environment: environment))
+            resolver: secretResolver(options))
         let result = loader.load(from: source)
         guard let state = result.state else { throw DiagnosticsError(result.errors) }
         return state
@@ -128,7 +137,9 @@ struct CommandContext {
     func openStore(_ options: StateOptions) async throws -> any StateStore {
         do {
             let location = try options.location(environment: environment)
-            return try await openStateStore(location, clock: clock)
+            let store = try await openStateStore(location, clock: clock)
+            for note in store.openingNotes { console.error("Note: \(note)") }
+            return store
         } catch {
             console.error("Error: \(error)")
             throw ExitCode(1)
@@ -158,13 +169,15 @@ struct CommandContext {
 
     /// The HTTP stack of every provider: one pooled client, a global in-flight cap, and per
     /// provider its own cap, retries and rate limit.
-    func transportStack(desired: DesiredState, parallelism: Int, delegate: any EngineDelegate) -> TransportStack {
+    func transportStack(
+        desired: DesiredState, parallelism: Int, delegate: any EngineDelegate, requestTimeout: Duration = .seconds(60)
+    ) -> TransportStack {
         // Several providers may live on one host (an emulator, a gateway): give the pool room for
         // all of them at once, bounded by the overall cap.
         let total = desired.providers.map(\.concurrency).reduce(0, +)
         return TransportStack(
-            base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total))), parallelism: parallelism, clock: clock,
-            delegate: delegate)
+            base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
+            parallelism: parallelism, clock: clock, delegate: delegate, redactor: desired.redactor)
     }
 }
 
@@ -175,13 +188,18 @@ final class TransportStack: Sendable {
     let global: ConcurrencyLimiter
     let clock: any ConnSyncClock
     let delegate: any EngineDelegate
+    /// Every secret of the desired state: kept out of what vendors answer.
+    let redactor: Redactor
 
-    init(base: AsyncHTTPClientTransport, parallelism: Int, clock: any ConnSyncClock, delegate: any EngineDelegate) {
+    init(
+        base: AsyncHTTPClientTransport, parallelism: Int, clock: any ConnSyncClock, delegate: any EngineDelegate, redactor: Redactor
+    ) {
         self.base = base
         recorder = RecordingTransport(base: base)
         global = ConcurrencyLimiter(limit: parallelism)
         self.clock = clock
         self.delegate = delegate
+        self.redactor = redactor
     }
 
     /// Builds the provider for `config` over this stack.
@@ -203,7 +221,7 @@ final class TransportStack: Sendable {
         transport = ConcurrencyLimitedTransport(base: transport, limiter: ConcurrencyLimiter(limit: config.concurrency))
         let jobWait = JobWaitPolicy(
             clock: clock, onWait: { address, attempt, delay in delegate.engine(.waitingForJob(address: address, attempt: attempt, delay: delay)) })
-        return try ProviderFactory.make(config, transport: transport, jobWait: jobWait)
+        return try ProviderFactory.make(config, transport: transport, jobWait: jobWait, redactor: redactor)
     }
 
     func shutdown() async {

@@ -1,3 +1,4 @@
+import ConnSyncModel
 import Crypto
 import Foundation
 import HTTPTypes
@@ -47,12 +48,42 @@ public struct WebhookVerifier: Sendable {
     }
 }
 
+/// The webhook deliveries seen within the last hour (cli.md v1.1): a repeated delivery id
+/// answers 200 `duplicate` and triggers nothing. Bounded: the oldest ids go first.
+public actor DeliveryLog {
+    public static let window: Duration = .seconds(3600)
+    public static let capacity = 10_000
+
+    private let clock: any ConnSyncClock
+    private var seen: [String: ContinuousClock.Instant] = [:]
+    private var order: [(String, ContinuousClock.Instant)] = []
+
+    public init(clock: any ConnSyncClock) {
+        self.clock = clock
+    }
+
+    /// Records `id`; true when it was already seen within the window.
+    public func isRepeat(_ id: String) -> Bool {
+        let now = clock.now()
+        while let (oldest, at) = order.first, at.duration(to: now) > Self.window || order.count >= Self.capacity {
+            order.removeFirst()
+            if seen[oldest] == at { seen[oldest] = nil }
+        }
+        if let at = seen[id], at.duration(to: now) <= Self.window { return true }
+        seen[id] = now
+        order.append((id, now))
+        return false
+    }
+}
+
 /// The controller's HTTP endpoints (cli.md): `POST /hooks/git`, `/healthz`, `/readyz`, `/metrics`.
 public enum ControllerServer {
     /// Request bodies over this are refused with 413.
     public static let maximumBody = 1 << 20
 
-    public static func router(controller: Controller, metrics: ControllerMetrics, verifier: WebhookVerifier?, logger: Logger) -> Router<BasicRequestContext> {
+    public static func router(
+        controller: Controller, metrics: ControllerMetrics, verifier: WebhookVerifier?, deliveries: DeliveryLog, logger: Logger
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in
             text(.ok, "ok\n")
@@ -84,6 +115,11 @@ public enum ControllerServer {
             guard verifier.isAuthentic(headers: headers, body: Array(body.readableBytesView)) else {
                 logger.warning("webhook refused: missing or bad signature")
                 return text(.unauthorized, "bad or missing webhook signature\n")
+            }
+            // A signed delivery replayed within the hour triggers nothing.
+            if let id = headers["x-github-delivery"] ?? headers["x-gitlab-event-uuid"], await deliveries.isRepeat(id) {
+                logger.warning("webhook ignored: duplicate delivery", metadata: ["delivery": .string(String(id.prefix(80)))])
+                return text(.ok, "duplicate delivery: nothing triggered\n")
             }
             await controller.trigger(.webhook)
             logger.info("webhook accepted", metadata: ["event": .string(headers["x-github-event"] ?? headers["x-gitlab-event"] ?? "push")])

@@ -289,7 +289,7 @@ struct BenchCommand: AsyncParsableCommand {
         let store = try SQLiteStateStore(path: work.appendingPathComponent("state.db").path)
         let stack = TransportStack(
             base: AsyncHTTPClientTransport(maximumConnectionsPerHost: min(64, concurrency * Self.vendors.count)), parallelism: 64, clock: SystemClock(),
-            delegate: SilentDelegate())
+            delegate: SilentDelegate(), redactor: desired.redactor)
         do {
             let figures = try await measureRemote(base: base, desired: desired, stack: stack, store: store, latency: latency)
             await stack.shutdown()

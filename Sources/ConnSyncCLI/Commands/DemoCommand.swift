@@ -94,7 +94,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let output = try OutputOptions.parse(noColor ? ["--no-color"] : [])
         let session = try await ReconcileSession.open(
-            context: context, desired: desired, state: try StateOptions.parse([]), output: output, parallelism: 64, storeOverride: store)
+            context: context, desired: desired, state: try StateOptions.parse([]), output: output,
+            network: NetworkSettings(parallelism: 64), storeOverride: store)
         defer { try? FileManager.default.removeItem(at: temporary) }
 
         var succeeded = false

@@ -32,6 +32,7 @@ struct ImportCommand: AsyncParsableCommand {
     var nameFilter: String?
 
     @OptionGroup var source: SourceOptions
+    @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: "Most requests in flight overall.")
     var parallelism: Int = 16
@@ -77,8 +78,12 @@ struct ImportCommand: AsyncParsableCommand {
         }
 
         let desired = DesiredState(source: loaded.source, providers: providers, databases: [], connections: [])
+        let gate = try context.gate(trust.spec, source: source.spec, desired: desired)
+        for (_, refusal) in gate.refusals.sorted(by: { $0.key < $1.key }) { console.error("Error: \(refusal)") }
+        if !gate.refusals.isEmpty { throw ExitCode(1) }
         let progress = ProgressView(console: console, style: .plain)
-        let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: progress)
+        let stack = context.transportStack(
+            desired: desired, parallelism: parallelism, delegate: progress, requestTimeout: trust.requestTimeoutDuration)
         var imports: [(provider: ProviderConfig, objects: [RemoteObject])] = []
         var failed = false
         for config in providers {

@@ -20,6 +20,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var options: PlanOptions
+    @OptionGroup var trust: TrustOptions
 
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when there are changes, 0 when there are none.")
     var detailedExitcode = false
@@ -30,8 +31,10 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let context = CommandContext()
         let desired = try context.loadDesired(source, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let gate = try context.gate(trust.spec, source: source.spec, desired: desired)
         let session = try await ReconcileSession.open(
-            context: context, desired: desired, state: state, output: output, parallelism: options.parallelism)
+            context: context, desired: desired, state: state, output: output,
+            network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let run: Engine.PlanRun
         do {
             run = try await session.plan(targets: options.targets, fingerprints: out != nil)
@@ -47,13 +50,21 @@ struct PlanCommand: AsyncParsableCommand {
                 try SavedPlan(run: run, state: session.stateDisplay).write(to: out)
                 if output.effectiveFormat == .text { context.console.line("Saved the plan to \(out); apply it with: connsync apply \(out)") }
             } catch {
-                context.console.error("Error: cannot write the plan to \(out): \(error)")
+                context.console.error("Error: the plan was not saved: \(error)")
                 throw ExitCode(1)
             }
         }
         if !run.plan.problems.isEmpty { throw ExitCode(1) }
         if detailedExitcode, run.plan.summary.hasChanges { throw ExitCode(2) }
     }
+}
+
+/// How a run talks to vendors.
+struct NetworkSettings: Sendable {
+    /// Most requests in flight overall.
+    var parallelism: Int
+    /// The whole-request deadline.
+    var requestTimeout: Duration = .seconds(60)
 }
 
 /// What plan, apply and the demo share: state, transports, engine, progress, output.
@@ -68,8 +79,8 @@ struct ReconcileSession {
     let stateDisplay: String
 
     static func open(
-        context: CommandContext, desired: DesiredState, state: StateOptions, output: OutputOptions, parallelism: Int,
-        storeOverride: (any StateStore)? = nil
+        context: CommandContext, desired: DesiredState, state: StateOptions, output: OutputOptions, network: NetworkSettings,
+        gate: Engine.ProviderGate = Engine.ProviderGate(), storeOverride: (any StateStore)? = nil
     ) async throws -> ReconcileSession {
         let store: any StateStore
         if let storeOverride {
@@ -82,10 +93,11 @@ struct ReconcileSession {
                 noColorFlag: output.noColor, environment: context.environment, isTerminal: context.console.stdoutIsTerminal))
         let progress = ProgressView(console: context.console, style: style)
         progress.printsResults = output.effectiveFormat == .text
-        let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: progress)
+        let stack = context.transportStack(
+            desired: desired, parallelism: network.parallelism, delegate: progress, requestTimeout: network.requestTimeout)
         let engine = Engine(
             buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
-            delegate: progress)
+            delegate: progress, gate: gate)
         let display = (try? state.location(environment: context.environment).description) ?? "state"
         return ReconcileSession(
             context: context, desired: desired, store: store, stack: stack, engine: engine, progress: progress, style: style,
@@ -165,8 +177,9 @@ struct SavedPlan {
         ]
     }
 
-    func write(to path: String) throws {
-        try (value.jsonString(pretty: true) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    /// Written atomically, mode 0600 (cli.md v1.1): a saved plan names the state and the source.
+    func write(to path: String) throws(PrivateFileError) {
+        try PrivateFile.write(Data((value.jsonString(pretty: true) + "\n").utf8), to: path)
     }
 
     static func read(from path: String) throws -> SavedPlan {

@@ -42,7 +42,7 @@ struct ValidateCommand: ParsableCommand {
             let origin = try context.source(source.spec)
             let loader = DesiredStateLoader(
                 options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets),
-                resolver: StandardSecretResolver(environment: context.environment))
+                resolver: context.secretResolver(source.spec))
             result = loader.load(from: origin)
         } catch {
             result = LoadResult(state: nil, diagnostics: [Diagnostic(code: "source", message: "\(error)")])

@@ -25,6 +25,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: "How often to check the ref for a new commit.")
     var interval: String = "60s"
@@ -79,21 +80,31 @@ struct WatchCommand: AsyncParsableCommand {
             try context.loadDesiredQuietly(sourceOptions, allowPlaintext: allowPlaintext)
         }
         do {
-            _ = try await loadDesired()
+            let first = try await loadDesired()
+            _ = try context.gate(trust.spec, source: sourceOptions, desired: first)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             console.error("Error: \(error)")
             throw ExitCode(1)
         }
         let store = try await context.openStore(state)
         let parallelism = self.parallelism
+        let trust = self.trust.spec
+        let timeout = self.trust.requestTimeoutDuration
         let delegate = LoggingDelegate(logger: logger)
         let dependencies = ControllerDependencies(
             loadDesired: loadDesired, store: store,
             makeEngine: { desired in
-                let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: delegate)
+                let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: delegate, requestTimeout: timeout)
+                // Decided per run, before any request: the desired state moves with every commit.
+                let gate = (try? context.gate(trust, source: sourceOptions, desired: desired))
+                    ?? Engine.ProviderGate(refusals: Dictionary(uniqueKeysWithValues: desired.providers.map {
+                        ($0.name, "the trusted source or an --allow-host pattern could not be read; nothing is sent")
+                    }))
                 let engine = Engine(
                     buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
-                    delegate: delegate)
+                    delegate: delegate, gate: gate)
                 return (engine, { await stack.shutdown() })
             }, clock: context.clock)
         let metrics = ControllerMetrics()
@@ -118,7 +129,8 @@ struct WatchCommand: AsyncParsableCommand {
             var serverLogger = logger
             serverLogger.logLevel = .critical
             let app = Application(
-                router: ControllerServer.router(controller: controller, metrics: metrics, verifier: verifier, logger: logger),
+                router: ControllerServer.router(
+                    controller: controller, metrics: metrics, verifier: verifier, deliveries: DeliveryLog(clock: context.clock), logger: logger),
                 configuration: .init(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     console.line("listening on http://\(host):\(channel.localAddress?.port ?? port)")

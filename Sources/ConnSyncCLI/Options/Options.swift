@@ -21,11 +21,18 @@ public struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("ssh-key"), help: ArgumentHelp("With an ssh:// --repo: a private key file (default: the SSH agent).", valueName: "FILE"))
     public var sshKey: String?
 
+    @Option(
+        name: .customLong("secrets-dir"),
+        help: ArgumentHelp(
+            "A folder where fromFile may read outside the source (repeatable; added to /run/secrets and CONNSYNC_SECRETS_DIRS).",
+            valueName: "DIR"))
+    public var secretsDirs: [String] = []
+
     public init() {}
 
     /// The options as a plain value (for closures that outlive the command).
     public var spec: SourceSpec {
-        SourceSpec(dir: dir, repo: repo, ref: ref, path: path, sshKey: sshKey)
+        SourceSpec(dir: dir, repo: repo, ref: ref, path: path, sshKey: sshKey, secretsDirs: secretsDirs)
     }
 
     public mutating func validate() throws {
@@ -48,6 +55,8 @@ public struct SourceSpec: Sendable, Hashable {
     public var ref: String
     public var path: String
     public var sshKey: String?
+    /// `--secrets-dir` folders (the defaults and `CONNSYNC_SECRETS_DIRS` are added by the context).
+    public var secretsDirs: [String] = []
 }
 
 /// Where state lives and how long to wait for its lock.
@@ -128,4 +137,59 @@ public struct PlanOptions: ParsableArguments {
     public var targets: [Address] {
         target.compactMap(Address.init(parsing:))
     }
+}
+
+/// What a run trusts (cli.md v1.1, "Trust"): Providers only as a reviewed source has them,
+/// requests only to allowed hosts.
+public struct TrustOptions: ParsableArguments {
+    @Option(
+        name: .customLong("trusted-ref"),
+        help: ArgumentHelp(
+            "With --repo: refuse (send nothing to) any Provider that is new or differs from the one at REF (env CONNSYNC_TRUSTED_REF).",
+            valueName: "REF"))
+    public var trustedRef: String?
+
+    @Option(
+        name: .customLong("trusted-dir"),
+        help: ArgumentHelp("Refuse any Provider that is new or differs from the one in this folder.", valueName: "DIR"))
+    public var trustedDir: String?
+
+    @Option(
+        name: .customLong("allow-host"),
+        help: ArgumentHelp(
+            "Send requests only to Providers whose baseURL host matches (repeatable; *.example.com, host:port; env CONNSYNC_ALLOW_HOSTS, comma-separated).",
+            valueName: "PATTERN"))
+    public var allowHost: [String] = []
+
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp("The longest a vendor request may take, its whole answer included.", valueName: "DURATION"))
+    public var requestTimeout: String = "60s"
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if trustedRef != nil, trustedDir != nil {
+            throw ValidationError("--trusted-ref and --trusted-dir both name a trusted source; give one of them")
+        }
+        guard DurationText.parse(requestTimeout).map({ $0 > .zero }) == true else {
+            throw ValidationError("--request-timeout takes a duration such as 60s or 2m")
+        }
+    }
+
+    public var requestTimeoutDuration: Duration {
+        DurationText.parse(requestTimeout) ?? .seconds(60)
+    }
+
+    /// The options as a plain value (for closures that outlive the command).
+    public var spec: TrustSpec {
+        TrustSpec(trustedRef: trustedRef, trustedDir: trustedDir, allowHost: allowHost)
+    }
+}
+
+/// What a run trusts, as a Sendable value.
+public struct TrustSpec: Sendable, Hashable {
+    public var trustedRef: String?
+    public var trustedDir: String?
+    public var allowHost: [String]
 }

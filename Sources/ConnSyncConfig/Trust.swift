@@ -1,0 +1,88 @@
+import ConnSyncModel
+import Foundation
+
+/// The Providers of a trusted source (`--trusted-ref`, `--trusted-dir`; cli.md v1.1): a
+/// Provider of the source being planned must equal, after parsing, the one of the same name
+/// there, or nothing is sent to it. What a Provider decides (where requests go and with
+/// which credentials) is therefore taken only from reviewed YAML; labels do not count.
+public struct TrustedProviders: Sendable {
+    /// How messages name the trusted source: `the ref origin/main`, `the folder /srv/reviewed`.
+    public let reference: String
+    public let providers: [String: ProviderConfig]
+
+    public init(reference: String, providers: [ProviderConfig]) {
+        self.reference = reference
+        var byName: [String: ProviderConfig] = [:]
+        for provider in providers where byName[provider.name] == nil { byName[provider.name] = provider }
+        self.providers = byName
+    }
+
+    /// Loads the Providers of `source` (references checked for form only: nothing is resolved).
+    public static func load(from source: any DesiredStateSource, reference: String) throws(SourceError) -> TrustedProviders {
+        let files = try source.yamlFiles()
+        let loader = DesiredStateLoader(options: LoadOptions(resolveSecrets: false, allowPlaintextSecrets: true), resolver: NoSecrets())
+        return TrustedProviders(reference: reference, providers: loader.load(files: files, source: source).providers)
+    }
+
+    /// Why each provider of `desired` may receive nothing, by name: new, or different in a field.
+    public func refusals(for desired: [ProviderConfig]) -> [String: String] {
+        var result: [String: String] = [:]
+        for provider in desired {
+            guard let trusted = providers[provider.name] else {
+                result[provider.name] =
+                    "Provider \(provider.name) is not in \(reference): refused, nothing is sent to it (a new Provider is planned once it is merged)"
+                continue
+            }
+            if let field = provider.firstDifference(from: trusted) {
+                result[provider.name] =
+                    "Provider \(provider.name): \(field) differs from \(reference): refused, nothing is sent to it (a changed Provider is planned once it is merged)"
+            }
+        }
+        return result
+    }
+
+    /// Providers of the trusted source that `desired` does not have, with the error to report.
+    public func removals(from desired: [ProviderConfig]) -> [String: String] {
+        let names = Set(desired.map(\.name))
+        var result: [String: String] = [:]
+        for name in providers.keys where !names.contains(name) {
+            result[name] = "Provider \(name) is in \(reference) but not in this source: a removed Provider is applied only once it is merged"
+        }
+        return result
+    }
+}
+
+/// Resolves nothing (trusted sources are compared by their references, never by values).
+struct NoSecrets: SecretResolver {
+    func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError) -> String {
+        throw .literalNotResolvable
+    }
+}
+
+extension ProviderConfig {
+    /// The first field of `spec` (in the document's order) where `self` and `other` differ, or
+    /// nil when they are equal after parsing. Secrets compare by their references (a literal
+    /// by its value); `metadata.labels` do not count.
+    public func firstDifference(from other: ProviderConfig) -> String? {
+        func same(_ lhs: Secret?, _ rhs: Secret?) -> Bool {
+            guard let lhs, let rhs else { return lhs == nil && rhs == nil }
+            if case .literal = lhs.source { return rhs.source == .literal && lhs.value == rhs.value }
+            return lhs.source == rhs.source
+        }
+        let fields: [(String, Bool)] = [
+            ("spec.type", type == other.type),
+            ("spec.baseURL", baseURL == other.baseURL),
+            ("spec.auth.token", same(auth.token, other.auth.token)),
+            ("spec.auth.username", same(auth.username, other.auth.username)),
+            ("spec.auth.password", same(auth.password, other.auth.password)),
+            ("spec.userId", userId == other.userId),
+            ("spec.productName", productName == other.productName),
+            ("spec.tenantId", tenantId == other.tenantId),
+            ("spec.project", project == other.project),
+            ("spec.concurrency", concurrency == other.concurrency),
+            ("spec.rateLimit", rateLimit == other.rateLimit),
+            ("spec.prune", prune == other.prune),
+        ]
+        return fields.first { !$0.1 }?.0
+    }
+}
