@@ -1,0 +1,85 @@
+import ConnSyncModel
+import Foundation
+
+extension DocumentChecker {
+    // MARK: Connection
+
+    func checkConnection(
+        _ spec: [YNode.Entry], at specLocation: SourceLocation, name: String?, nameLocation: SourceLocation, labels: [String: String],
+        location: SourceLocation, context: Context
+    ) -> ParsedDocument? {
+        var fieldLocations: [CommonField: SourceLocation] = [:]
+        let fields = checkDatabaseFields(spec, prefix: "spec", allowed: [], context: context, locations: &fieldLocations)
+        var provider: String?
+        var providerLocation = specLocation
+        var databaseRef: String?
+        var databaseRefLocation: SourceLocation?
+        var options: Value = .emptyObject
+        var optionKeys = Set<String>()
+        for entry in spec where CommonField(rawValue: entry.key) == nil {
+            switch entry.key {
+            case "provider":
+                providerLocation = entry.value.location
+                if let text = entry.value.stringScalar, !text.isEmpty {
+                    provider = text
+                } else {
+                    context.error(
+                        "type", "spec.provider", "must be the name of a Provider (got \(entry.value.kindDescription))", at: entry.value.location)
+                }
+            case "databaseRef":
+                databaseRefLocation = entry.value.location
+                if let text = entry.value.stringScalar, !text.isEmpty {
+                    databaseRef = text
+                } else {
+                    context.error(
+                        "type", "spec.databaseRef", "must be the name of a Database (got \(entry.value.kindDescription))",
+                        at: entry.value.location)
+                }
+            case "options":
+                guard case .mapping(let entries, _) = entry.value else {
+                    context.error(
+                        "type", "spec.options", "must be a mapping in the vendor's own shape (got \(entry.value.kindDescription))",
+                        at: entry.value.location)
+                    continue
+                }
+                optionKeys = Set(entries.map(\.key))
+                options = optionValue(entry.value, path: "spec.options", context: context)
+            default:
+                context.error(
+                    "unknown-key", "spec.\(entry.key)",
+                    "unknown key '\(entry.key)'; a Connection spec has provider, databaseRef, options and the Database fields (engine, host, port, database, username, password, schema, ssl)",
+                    at: entry.keyLocation)
+            }
+        }
+        if provider == nil, !spec.contains(where: { $0.key == "provider" }) {
+            context.error("missing-field", "spec.provider", "required field is missing: name the Provider this connection belongs to", at: specLocation)
+        }
+        guard let name, let provider else { return nil }
+        return .connection(
+            ParsedConnection(
+                id: context.id, name: name, labels: labels, provider: provider, providerLocation: providerLocation, databaseRef: databaseRef,
+                databaseRefLocation: databaseRefLocation, fields: fields, fieldLocations: fieldLocations, options: options,
+                optionKeys: optionKeys, location: location, nameLocation: nameLocation, specLocation: specLocation,
+                hasErrors: context.failed))
+    }
+
+    /// `spec.options` as written, with string leaves written as references turned into secrets.
+    func optionValue(_ node: YNode, path: String, context: Context) -> Value {
+        switch node {
+        case .mapping(let entries, _):
+            if entries.count == 1, let entry = entries.first, entry.key == "fromEnv" || entry.key == "fromFile" {
+                guard let source = secretSource(entries, field: path, node: node, context: context) else { return .null }
+                return .secret(resolve(source, field: path, at: node.location, context: context))
+            }
+            var fields: [String: Value] = [:]
+            for entry in entries {
+                fields[entry.key] = optionValue(entry.value, path: "\(path).\(entry.key)", context: context)
+            }
+            return .object(fields)
+        case .sequence(let items, _):
+            return .array(items.enumerated().map { optionValue($1, path: "\(path)[\($0)]", context: context) })
+        case .scalar:
+            return node.value
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import ConnSyncModel
+import Foundation
+
+// MARK: - cross-references
+
+/// Uniqueness, providers and databases referenced, inheritance, and the per-vendor mapping table.
+struct CrossReferences {
+    let sink: DiagnosticSink
+    let source: SourceInfo
+
+    /// Vendor keys (of `spec.options`) that stand for a common field.
+    static let vendorKeys: [VendorType: [CommonField: String]] = [
+        .wiremockCloud: [.engine: "databaseType", .host: "host", .port: "port", .database: "databaseName", .username: "username"],
+        .lerianReporter: [.engine: "type", .host: "host", .port: "port", .database: "databaseName", .username: "userName"],
+        .credibleData: [.engine: "type"],
+        .datafor: [.engine: "databaseType", .host: "hostname", .port: "databasePort", .database: "databaseName", .username: "username"],
+        .wixData: [:],
+    ]
+
+    func error(_ code: String, _ id: DocumentID, _ field: String?, _ message: String, at location: SourceLocation) {
+        sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
+    }
+
+    /// Documents of one kind by name; a second document with a name is an error at it.
+    func unique<Parsed>(
+        _ documents: [Parsed], kind: DocumentKind, name: (Parsed) -> String, location: (Parsed) -> SourceLocation
+    ) -> [String: Parsed] {
+        var byName: [String: Parsed] = [:]
+        for document in documents {
+            let documentName = name(document)
+            if let first = byName[documentName] {
+                error(
+                    "duplicate-name", DocumentID(kind: kind, name: documentName), "metadata.name",
+                    "a \(kind.rawValue) named '\(documentName)' is already defined at \(location(first)); names are unique per kind",
+                    at: location(document))
+            } else {
+                byName[documentName] = document
+            }
+        }
+        return byName
+    }
+
+    /// "no Provider named 'x'; known: a, b" (or "; define one").
+    static func noSuch(_ kind: DocumentKind, _ name: String, known: some Sequence<String>) -> String {
+        let names = known.sorted()
+        return "no \(kind.rawValue) named '\(name)'" + (names.isEmpty ? "; define one" : "; known: \(names.joined(separator: ", "))")
+    }
+
+    func resolve(
+        providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection], invalid: [DocumentKind: Set<String>] = [:]
+    ) -> DesiredState {
+        let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.location)
+        let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.location)
+        var seen: [Address: SourceLocation] = [:]
+        var desired: [DesiredConnection] = []
+        for connection in connections {
+            let address = Address(provider: connection.provider, name: connection.name)
+            if let first = seen[address] {
+                error(
+                    "duplicate-name", connection.id, "metadata.name",
+                    "a Connection named '\(connection.name)' of Provider \(connection.provider) is already defined at \(first); names are unique per provider",
+                    at: connection.location)
+                continue
+            }
+            seen[address] = connection.location
+            guard let provider = providerByName[connection.provider] else {
+                // A Provider that exists but has errors was reported at its own document.
+                if invalid[.provider]?.contains(connection.provider) == true { continue }
+                error(
+                    "unknown-provider", connection.id, "spec.provider", Self.noSuch(.provider, connection.provider, known: providerByName.keys),
+                    at: connection.providerLocation)
+                continue
+            }
+            var database: ParsedDatabase?
+            if let ref = connection.databaseRef {
+                database = databaseByName[ref]
+                if database == nil {
+                    if invalid[.database]?.contains(ref) == true { continue }
+                    error(
+                        "unknown-database", connection.id, "spec.databaseRef", Self.noSuch(.database, ref, known: databaseByName.keys),
+                        at: connection.databaseRefLocation ?? connection.specLocation)
+                    continue
+                }
+            }
+            // A document with errors of its own is not checked against its vendor (its
+            // fields are not all known); its references were, above.
+            guard !connection.hasErrors else { continue }
+            if let result = check(connection, provider: provider.config, database: database) {
+                desired.append(result)
+            }
+        }
+        return DesiredState(
+            source: source, providers: providerByName.values.map(\.config), databases: databaseByName.values.map(\.definition),
+            connections: desired)
+    }
+
+    func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?) -> DesiredConnection? {
+        let vendor = provider.type
+        let capabilities = VendorCapabilities.of(vendor)
+        var failed = false
+        func fail(_ code: String, _ field: String?, _ message: String, at location: SourceLocation) {
+            failed = true
+            error(code, connection.id, field, message, at: location)
+        }
+        // Vendor name rules.
+        switch vendor {
+        case .credibleData:
+            if !NameRules.isIdentifier(connection.name) {
+                fail(
+                    "vendor-name", "metadata.name", "credible-data connection names may only hold letters, digits, '_' and '-'",
+                    at: connection.nameLocation)
+            } else if connection.name == "duckdb" {
+                fail("vendor-name", "metadata.name", "'duckdb' is a reserved connection name at credible-data; choose another", at: connection.nameLocation)
+            }
+        case .lerianReporter where connection.name.count < 3:
+            fail("vendor-name", "metadata.name", "lerian-reporter connection names (configName) need at least 3 characters", at: connection.nameLocation)
+        default:
+            break
+        }
+        // Fields set on the Connection itself must be holdable by the vendor.
+        for field in connection.fields.setFields.sorted() where !capabilities.supportedFields.contains(field) {
+            fail(
+                "unsupported-field", "spec.\(field)",
+                "\(vendor) cannot hold \(field); remove it from this Connection"
+                    + (vendor == .wixData ? " (wix-data connections are described by spec.options: endpoint and configuration)" : ""),
+                at: connection.fieldLocations[field] ?? connection.specLocation)
+        }
+        // Inherit, then skip inherited fields the vendor cannot hold.
+        var fields = connection.fields
+        var skipped: [CommonField] = []
+        if let database {
+            let inherited = database.definition.fields
+            for field in inherited.setFields.sorted() where !connection.fields.setFields.contains(field) {
+                if !capabilities.supportedFields.contains(field) { skipped.append(field) }
+            }
+            var base = inherited
+            for field in skipped { base = base.removing(field) }
+            fields = base.overridden(by: connection.fields)
+        }
+        if let engine = fields.engine, !capabilities.supportedEngines.contains(engine) {
+            let inherited = connection.fields.engine == nil
+            fail(
+                "unsupported-engine", "spec.engine",
+                "\(vendor) does not support engine \(engine)"
+                    + (inherited ? " (inherited from Database \(database?.definition.name ?? "?"))" : "")
+                    + "; supported: \(capabilities.supportedEngines.map(\.rawValue).sorted().joined(separator: ", "))",
+                at: inherited ? (connection.databaseRefLocation ?? connection.specLocation) : (connection.fieldLocations[.engine] ?? connection.specLocation))
+        }
+        // Required fields, unless spec.options gives the vendor's own key.
+        let vendorKeys = Self.vendorKeys[vendor] ?? [:]
+        let missing = capabilities.requiredFields.filter { field in
+            !fields.setFields.contains(field) && !(vendorKeys[field].map { connection.optionKeys.contains($0) } ?? false)
+        }
+        if !missing.isEmpty {
+            fail(
+                "missing-field", "spec",
+                "\(vendor) needs \(missing.map(\.rawValue).joined(separator: ", ")): set \(missing.count == 1 ? "it" : "them") on the Connection or on the Database it references",
+                at: connection.specLocation)
+        }
+        if vendor == .wixData, connection.options["endpoint"]?.stringValue == nil {
+            fail(
+                "missing-field", "spec.options.endpoint",
+                "wix-data needs spec.options.endpoint (the URL of your external database adapter) and usually spec.options.configuration",
+                at: connection.specLocation)
+        }
+        if vendor == .lerianReporter, let ssl = fields.ssl, ssl.mode == nil {
+            fail("missing-field", "spec.ssl.mode", "lerian-reporter needs ssl.mode when ssl is given", at: connection.fieldLocations[.ssl] ?? connection.specLocation)
+        }
+        guard !failed else { return nil }
+        return DesiredConnection(
+            address: Address(provider: connection.provider, name: connection.name), vendor: vendor, labels: connection.labels,
+            databaseRef: connection.databaseRef, fields: fields, skippedFields: skipped, options: connection.options,
+            location: connection.location)
+    }
+}

@@ -1,0 +1,195 @@
+import ConnSyncModel
+import Foundation
+
+// MARK: - one document
+
+/// Checks one document: envelope, kind-specific spec, secret references.
+struct DocumentChecker {
+    let options: LoadOptions
+    let resolver: any SecretResolver
+    let source: any DesiredStateSource
+    let sink: DiagnosticSink
+
+
+    /// The reporting context of one document.
+    final class Context {
+        let file: SourceFile
+        var id: DocumentID
+        let sink: DiagnosticSink
+        var failed = false
+
+        init(file: SourceFile, id: DocumentID, sink: DiagnosticSink) {
+            self.file = file
+            self.id = id
+            self.sink = sink
+        }
+
+        /// Reports a problem. A structural one keeps the document out of cross-reference checks;
+        /// an unresolved secret does not (the document is still well-formed).
+        func error(_ code: String, _ field: String?, _ message: String, at location: SourceLocation, structural: Bool = true) {
+            if structural { failed = true }
+            sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
+        }
+    }
+
+    func check(_ document: YDocument) -> ParsedDocument? {
+        guard case .mapping(let entries, let location) = document.root else {
+            sink.add(
+                Diagnostic(
+                    code: "not-a-mapping",
+                    message: "a document must be a mapping with apiVersion, kind, metadata and spec (got \(document.root.kindDescription))",
+                    location: document.root.location,
+                    document: DocumentID(kind: "document", name: "#\(document.index)")))
+            return nil
+        }
+        var byKey: [String: YNode.Entry] = [:]
+        for entry in entries { byKey[entry.key] = entry }
+        let kindText = byKey["kind"]?.value.stringScalar
+        let nameText = byKey["metadata"]?.value.entries?.first { $0.key == "name" }?.value.stringScalar
+        let context = Context(
+            file: document.file, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink)
+
+        for entry in entries where !["apiVersion", "kind", "metadata", "spec"].contains(entry.key) {
+            context.error(
+                "unknown-key", entry.key, "unknown key '\(entry.key)'; a document has apiVersion, kind, metadata and spec",
+                at: entry.keyLocation)
+        }
+        // apiVersion
+        if let entry = byKey["apiVersion"] {
+            if entry.value.stringScalar != "connsync/v1" {
+                context.error(
+                    "api-version", "apiVersion", "must be connsync/v1 (got \(entry.value.display))", at: entry.value.location)
+            }
+        } else {
+            context.error("missing-field", "apiVersion", "required field is missing; add apiVersion: connsync/v1", at: location)
+        }
+        // kind
+        var kind: DocumentKind?
+        if let entry = byKey["kind"] {
+            if let text = entry.value.stringScalar, let parsed = DocumentKind(rawValue: text) {
+                kind = parsed
+            } else {
+                context.error(
+                    "kind", "kind", "must be one of Provider, Database, Connection (got \(entry.value.display))", at: entry.value.location)
+            }
+        } else {
+            context.error("missing-field", "kind", "required field is missing; add kind: Provider, Database or Connection", at: location)
+        }
+        // metadata
+        var name: String?
+        var nameLocation = location
+        var labels: [String: String] = [:]
+        if let entry = byKey["metadata"] {
+            if case .mapping(let fields, let metadataLocation) = entry.value {
+                for field in fields where field.key != "name" && field.key != "labels" {
+                    context.error(
+                        "unknown-key", "metadata.\(field.key)", "unknown key '\(field.key)'; metadata has name and labels",
+                        at: field.keyLocation)
+                }
+                if let nameEntry = fields.first(where: { $0.key == "name" }) {
+                    nameLocation = nameEntry.value.location
+                    if let text = nameEntry.value.stringScalar {
+                        if NameRules.isValidName(text) {
+                            name = text
+                        } else {
+                            context.error(
+                                "invalid-name", "metadata.name",
+                                "'\(text)' is not a valid name: use letters, digits, '_', '.', '-', starting with a letter or digit, at most 100 characters",
+                                at: nameEntry.value.location)
+                        }
+                    } else {
+                        context.error(
+                            "type", "metadata.name", "must be a string (got \(nameEntry.value.kindDescription))",
+                            at: nameEntry.value.location)
+                    }
+                } else {
+                    context.error("missing-field", "metadata.name", "required field is missing; every document needs a name", at: metadataLocation)
+                }
+                if let labelsEntry = fields.first(where: { $0.key == "labels" }) {
+                    labels = checkLabels(labelsEntry.value, context: context)
+                }
+            } else {
+                context.error("type", "metadata", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.location)
+            }
+        } else {
+            context.error("missing-field", "metadata", "required field is missing; add metadata with a name", at: location)
+        }
+        // spec
+        guard let specEntry = byKey["spec"] else {
+            context.error("missing-field", "spec", "required field is missing", at: location)
+            return nil
+        }
+        guard case .mapping(let spec, let specLocation) = specEntry.value else {
+            context.error("type", "spec", "must be a mapping (got \(specEntry.value.kindDescription))", at: specEntry.value.location)
+            return nil
+        }
+        guard let kind else { return nil }
+        switch kind {
+        case .provider:
+            let config = checkProvider(spec, at: specLocation, name: name ?? "", labels: labels, location: location, context: context)
+            guard let name else { return nil }
+            guard let config, !context.failed else { return .invalid(.provider, name: name) }
+            return .provider(ParsedProvider(config: config, location: location))
+        case .database:
+            var fieldLocations: [CommonField: SourceLocation] = [:]
+            let fields = checkDatabaseFields(spec, prefix: "spec", allowed: [], context: context, locations: &fieldLocations)
+            for entry in spec where CommonField(rawValue: entry.key) == nil {
+                context.error(
+                    "unknown-key", "spec.\(entry.key)",
+                    "unknown key '\(entry.key)'; a Database spec has engine, host, port, database, username, password, schema and ssl",
+                    at: entry.keyLocation)
+            }
+            guard let name else { return nil }
+            guard !context.failed else { return .invalid(.database, name: name) }
+            return .database(
+                ParsedDatabase(
+                    definition: DatabaseDefinition(name: name, labels: labels, fields: fields, location: location), location: location,
+                    fieldLocations: fieldLocations))
+        case .connection:
+            return checkConnection(
+                spec, at: specLocation, name: name, nameLocation: nameLocation, labels: labels, location: location, context: context)
+        }
+    }
+
+    func checkLabels(_ node: YNode, context: Context) -> [String: String] {
+        guard case .mapping(let entries, _) = node else {
+            context.error("type", "metadata.labels", "must be a mapping of strings (got \(node.kindDescription))", at: node.location)
+            return [:]
+        }
+        var labels: [String: String] = [:]
+        for entry in entries {
+            if let text = entry.value.stringScalar {
+                labels[entry.key] = text
+            } else {
+                context.error(
+                    "type", "metadata.labels.\(entry.key)", "must be a string (got \(entry.value.kindDescription)); quote it",
+                    at: entry.value.location)
+            }
+        }
+        return labels
+    }
+}
+
+extension YNode {
+    /// The text of a string scalar; nil for anything else.
+    var stringScalar: String? {
+        if case .scalar(let text, .string, _) = self { return text }
+        return nil
+    }
+
+    var isPlainScalar: Bool {
+        if case .scalar(_, let kind, _) = self { return kind == .int || kind == .float || kind == .bool }
+        return false
+    }
+
+    /// A short rendering for messages.
+    var display: String {
+        switch self {
+        case .scalar(let text, .string, _): return "'\(text.count > 60 ? String(text.prefix(60)) + "…" : text)'"
+        case .scalar(let text, .null, _): return text.isEmpty ? "null" : text
+        case .scalar(let text, _, _): return text
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        }
+    }
+}

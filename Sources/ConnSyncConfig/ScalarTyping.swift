@@ -1,0 +1,78 @@
+import Foundation
+
+/// The YAML 1.1 types of plain scalars (Yams' default rules for null, bool, int and float;
+/// timestamps stay strings), decided by hand instead of by regular expressions.
+enum ScalarTyping {
+    static func kind(of text: String) -> YNode.ScalarKind {
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF":
+            return .bool
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN":
+            return .float
+        default:
+            break
+        }
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || isDigit(first) else {
+            return .string
+        }
+        if isInteger(bytes) { return .int }
+        if isFloat(bytes) { return .float }
+        return .string
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+    static func isInteger(_ all: [UInt8]) -> Bool {
+        var bytes = all[...]
+        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        guard let first = bytes.first else { return false }
+        func allMatch(_ rest: ArraySlice<UInt8>, _ test: (UInt8) -> Bool) -> Bool {
+            !rest.isEmpty && rest.allSatisfy { $0 == UInt8(ascii: "_") || test($0) }
+        }
+        if first == UInt8(ascii: "0"), bytes.count > 1 {
+            let marker = bytes[bytes.startIndex + 1]
+            let rest = bytes.dropFirst(2)
+            switch marker {
+            case UInt8(ascii: "x"): return allMatch(rest) { isDigit($0) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }
+            case UInt8(ascii: "b"): return allMatch(rest) { $0 == 48 || $0 == 49 }
+            case UInt8(ascii: "o"): return allMatch(rest) { $0 >= 48 && $0 <= 55 }
+            default: return allMatch(bytes.dropFirst()) { $0 >= 48 && $0 <= 55 }
+            }
+        }
+        return isDigit(first) && bytes.allSatisfy { isDigit($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    /// `[-+]?([0-9][0-9_]*)(\.[0-9_]*)?([eE][-+]?[0-9]+)?` or `\.[0-9_]+([eE][-+][0-9]+)?`.
+    static func isFloat(_ all: [UInt8]) -> Bool {
+        var index = 0
+        let bytes = all
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+        var integerDigits = 0
+        while index < bytes.count, isDigit(bytes[index]) || (integerDigits > 0 && bytes[index] == UInt8(ascii: "_")) {
+            integerDigits += 1
+            index += 1
+        }
+        var fractionDigits = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < bytes.count, isDigit(bytes[index]) || bytes[index] == UInt8(ascii: "_") {
+                fractionDigits += 1
+                index += 1
+            }
+        }
+        guard integerDigits > 0 || fractionDigits > 0 else { return false }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+            var exponentDigits = 0
+            while index < bytes.count, isDigit(bytes[index]) {
+                exponentDigits += 1
+                index += 1
+            }
+            guard exponentDigits > 0 else { return false }
+        }
+        return index == bytes.count
+    }
+}

@@ -1,0 +1,80 @@
+import ConnSyncModel
+import Foundation
+
+extension DocumentChecker {
+    // MARK: secrets
+
+    /// A secret field or an auth value: a reference, or a literal (refused in secret fields
+    /// unless plaintext secrets are allowed).
+    func checkSecret(_ node: YNode, field: String, isSecretField: Bool, context: Context) -> Secret? {
+        switch node {
+        case .scalar(let text, .string, _):
+            if isSecretField && !options.allowPlaintextSecrets {
+                context.error(
+                    "plaintext-secret", field,
+                    "a secret must not be written in clear: use {fromEnv: NAME} or {fromFile: PATH} (or pass --allow-plaintext-secrets)",
+                    at: node.location)
+                return nil
+            }
+            return Secret(source: .literal, value: Sensitive(text))
+        case .mapping(let entries, _):
+            guard let source = secretSource(entries, field: field, node: node, context: context) else { return nil }
+            return resolve(source, field: field, at: node.location, context: context)
+        default:
+            context.error(
+                "type", field, "must be {fromEnv: NAME} or {fromFile: PATH} (got \(node.kindDescription))", at: node.location)
+            return nil
+        }
+    }
+
+    /// `{fromEnv: NAME}` / `{fromFile: PATH}`; nil (with an error) for anything else.
+    func secretSource(_ entries: [YNode.Entry], field: String, node: YNode, context: Context) -> SecretSource? {
+        guard entries.count == 1, let entry = entries.first, entry.key == "fromEnv" || entry.key == "fromFile" else {
+            let keys = entries.map(\.key).joined(separator: ", ")
+            context.error(
+                "secret-reference", field, "a secret reference is {fromEnv: NAME} or {fromFile: PATH} (got a mapping with \(keys.isEmpty ? "no keys" : keys))",
+                at: node.location)
+            return nil
+        }
+        guard let text = entry.value.stringScalar, !text.isEmpty else {
+            context.error(
+                "secret-reference", "\(field).\(entry.key)", "must be a non-empty string (got \(entry.value.display))", at: entry.value.location)
+            return nil
+        }
+        if entry.key == "fromEnv" {
+            guard NameRules.isEnvironmentName(text) else {
+                context.error(
+                    "secret-reference", "\(field).fromEnv",
+                    "'\(text)' is not an environment variable name: use letters, digits and '_', not starting with a digit",
+                    at: entry.value.location)
+                return nil
+            }
+            return .environment(text)
+        }
+        return .file(text)
+    }
+
+    func resolve(_ source: SecretSource, field: String, at location: SourceLocation, context: Context) -> Secret {
+        guard options.resolveSecrets else { return Secret(source: source) }
+        do {
+            let value = try resolver.resolve(source, in: context.file, from: self.source)
+            // PEM blocks keep their line breaks; a header or single-line value may hold no control character.
+            let isMultiLine = Self.multiLineSecretFields.contains { field.hasSuffix($0) }
+            guard isMultiLine ? NameRules.isMultiLineText(value) : NameRules.isSingleLine(value) else {
+                context.error(
+                    "secret-control-character", field,
+                    "the value of {\(source)} holds a control character"
+                        + (isMultiLine ? "" : " (a line break inside it?): this field takes a single line"),
+                    at: location, structural: false)
+                return Secret(source: source)
+            }
+            return Secret(source: source, value: Sensitive(value))
+        } catch {
+            context.error("unresolved-secret", field, error.description, at: location, structural: false)
+            return Secret(source: source)
+        }
+    }
+
+    /// Secret fields that hold PEM text and may keep `\n`, `\r` and `\t`.
+    static let multiLineSecretFields = [".ssl.ca", ".ssl.cert", ".ssl.key"]
+}

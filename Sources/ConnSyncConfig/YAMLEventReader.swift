@@ -1,0 +1,197 @@
+import CLibYAML
+import ConnSyncModel
+import Foundation
+
+/// Builds ``YNode`` trees from libyaml's events, one document at a time.
+struct YAMLEventReader {
+    let file: SourceFile
+
+    /// A collection being read.
+    enum Frame {
+        case mapping(entries: [YNode.Entry], keys: Set<String>, pendingKey: (String, SourceLocation)?, location: SourceLocation)
+        case sequence(items: [YNode], location: SourceLocation)
+    }
+
+    struct Failure: Error {
+        var diagnostic: Diagnostic
+    }
+
+    private var stack: [Frame] = []
+    private var documents: [YDocument] = []
+    private var documentIndex = 0
+
+    init(file: SourceFile) {
+        self.file = file
+    }
+
+    mutating func read() -> ([YDocument], [Diagnostic]) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            return ([], [Diagnostic(code: "yaml-syntax", message: "cannot start the YAML parser (out of memory)", location: nil)])
+        }
+        defer { yaml_parser_delete(&parser) }
+        let contents = file.contents
+        let failure: Failure? = contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Failure? in
+            yaml_parser_set_input_string(&parser, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
+            do throws(Failure) {
+                var done = false
+                while !done {
+                    var event = yaml_event_t()
+                    guard yaml_parser_parse(&parser, &event) == 1 else { throw Failure(diagnostic: syntaxError(parser)) }
+                    defer { yaml_event_delete(&event) }
+                    done = try handle(&event)
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        return (documents, failure.map { [$0.diagnostic] } ?? [])
+    }
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        YAMLReader.location(mark, file: file)
+    }
+
+    private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+    }
+
+    /// Refuses an anchor: the format has none, and refusing it here means no alias is expanded.
+    private func refuseAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at mark: yaml_mark_t) throws(Failure) {
+        guard let name = Self.text(anchor) else { return }
+        throw Failure(
+            diagnostic: Diagnostic(
+                code: "yaml-anchor",
+                message: "YAML anchors (&\(name)) and aliases are not part of the connsync format; write the value out where it is used",
+                location: location(mark)))
+    }
+
+    /// Returns true at the end of the stream.
+    private mutating func handle(_ event: inout yaml_event_t) throws(Failure) -> Bool {
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            return true
+        case YAML_DOCUMENT_START_EVENT:
+            documentIndex += 1
+        case YAML_ALIAS_EVENT:
+            let name = Self.text(event.data.alias.anchor) ?? ""
+            throw Failure(
+                diagnostic: Diagnostic(
+                    code: "yaml-anchor",
+                    message: "YAML aliases (*\(name)) and anchors are not part of the connsync format; write the value out where it is used",
+                    location: location(event.start_mark)))
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            try refuseAnchor(scalar.anchor, at: event.start_mark)
+            let text = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) } ?? ""
+            let kind = Self.kind(text: text, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            try add(.scalar(text, kind, location(event.start_mark)), isPlainScalar: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        case YAML_MAPPING_START_EVENT:
+            try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
+            try push(.mapping(entries: [], keys: [], pendingKey: nil, location: location(event.start_mark)), at: event.start_mark)
+        case YAML_SEQUENCE_START_EVENT:
+            try refuseAnchor(event.data.sequence_start.anchor, at: event.start_mark)
+            try push(.sequence(items: [], location: location(event.start_mark)), at: event.start_mark)
+        case YAML_MAPPING_END_EVENT:
+            guard case .mapping(let entries, _, _, let start)? = stack.popLast() else { break }
+            try add(.mapping(entries, start), isPlainScalar: false)
+        case YAML_SEQUENCE_END_EVENT:
+            guard case .sequence(let items, let start)? = stack.popLast() else { break }
+            try add(.sequence(items, start), isPlainScalar: false)
+        default:
+            break
+        }
+        return false
+    }
+
+    private mutating func push(_ frame: Frame, at mark: yaml_mark_t) throws(Failure) {
+        guard stack.count < YAMLReader.maximumDepth else {
+            throw Failure(
+                diagnostic: Diagnostic(
+                    code: "yaml-depth", message: "nesting deeper than \(YAMLReader.maximumDepth) levels is not supported",
+                    location: location(mark)))
+        }
+        stack.append(frame)
+    }
+
+    /// Puts a finished node into the collection being read, or makes it the document's root.
+    private mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
+        guard let top = stack.popLast() else {
+            // A document holding only a plain null (an empty document) is skipped.
+            if isPlainScalar, case .scalar(_, .null, _) = node { return }
+            documents.append(YDocument(file: file, index: documentIndex, root: node))
+            return
+        }
+        switch top {
+        case .sequence(var items, let start):
+            items.append(node)
+            stack.append(.sequence(items: items, location: start))
+        case .mapping(var entries, var keys, let pendingKey, let start):
+            if let (key, keyLocation) = pendingKey {
+                entries.append(YNode.Entry(key: key, keyLocation: keyLocation, value: node))
+                stack.append(.mapping(entries: entries, keys: keys, pendingKey: nil, location: start))
+                return
+            }
+            guard case .scalar(let key, _, let keyLocation) = node else {
+                throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: node.location))
+            }
+            guard keys.insert(key).inserted else {
+                throw Failure(
+                    diagnostic: Diagnostic(
+                        code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: keyLocation))
+            }
+            stack.append(.mapping(entries: entries, keys: keys, pendingKey: (key, keyLocation), location: start))
+        }
+    }
+
+    /// YAML 1.1 scalar types (null, bool, int, float; timestamps stay strings): an explicit
+    /// core tag decides, else a plain scalar is typed by ``ScalarTyping``, else it is a string.
+    static func kind(text: String, tag: String?, isPlain: Bool) -> YNode.ScalarKind {
+        switch tag {
+        case "tag:yaml.org,2002:int": return .int
+        case "tag:yaml.org,2002:float": return .float
+        case "tag:yaml.org,2002:bool": return .bool
+        case "tag:yaml.org,2002:null": return .null
+        case nil: return isPlain ? ScalarTyping.kind(of: text) : .string
+        default: return .string
+        }
+    }
+
+    /// libyaml's problem, its position, and a hint for the common ones.
+    private func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+        let problem = parser.problem.map { String(cString: $0) } ?? "syntax error"
+        let context = parser.context.map { String(cString: $0) }
+        let mark = parser.problem_mark
+        var message = "invalid YAML: \(problem)" + (context.map { " \($0)" } ?? "")
+        if let hint = YAMLHints.hint(problem: problem, file: file, mark: mark) { message += "; \(hint)" }
+        let code = parser.error == YAML_READER_ERROR ? "yaml-encoding" : "yaml-syntax"
+        return Diagnostic(code: code, message: message, location: location(mark))
+    }
+}
+
+/// Short advice for libyaml's most common messages.
+enum YAMLHints {
+    static func hint(problem: String, file: SourceFile, mark: yaml_mark_t) -> String? {
+        if problem.contains("cannot start any token") {
+            let index = Int(mark.index)
+            if index < file.contents.count, file.contents[file.contents.startIndex + index] == 0x09 {
+                return "YAML does not allow tabs for indentation: indent with spaces"
+            }
+            return "a value starting with this character must be quoted"
+        }
+        if problem.contains("mapping values are not allowed") {
+            return "a value holding ': ' must be quoted, or this line is indented too deep"
+        }
+        if problem.contains("did not find expected key") || problem.contains("did not find expected '-' indicator") {
+            return "check the indentation: the keys of one mapping (and the items of one list) must line up"
+        }
+        if problem.contains("could not find expected ':'") {
+            return "a key is missing its ':', or a quote is not closed"
+        }
+        if problem.contains("found unexpected end of stream") {
+            return "a quote or bracket is not closed"
+        }
+        return nil
+    }
+}
