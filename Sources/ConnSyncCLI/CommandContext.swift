@@ -81,6 +81,15 @@ struct CommandContext {
         return DirectorySource(directory: directory, info: info)
     }
 
+    /// The commit `--ref` points at now (fetched first for a URL), without reading the files;
+    /// nil for a folder source or when it cannot be told.
+    func revision(_ options: SourceSpec) -> String? {
+        guard let repo = options.repo else { return nil }
+        let reader = GitReader(
+            cacheDirectory: gitCacheDirectory(), credentials: GitCredentials.fromEnvironment(environment, sshKeyPath: options.sshKey))
+        return try? reader.snapshot(repository: repo, ref: options.ref).commitID
+    }
+
     /// `$CONNSYNC_CACHE`, default `~/.cache/connsync`; repositories under `repos/`.
     func gitCacheDirectory() -> String {
         let base =
@@ -104,7 +113,7 @@ struct CommandContext {
         do {
             source = try self.source(options.spec)
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         let loader = DesiredStateLoader(
@@ -112,13 +121,28 @@ struct CommandContext {
             resolver: secretResolver(options.spec))
         let result = loader.load(from: source)
         for warning in result.warnings { console.error("Warning: \(warning)") }
+        if let empty = Self.emptySourceError(result, source: source.info, allowEmpty: options.allowEmpty) {
+            console.error("Error: \(empty)")
+            throw ExitCode(1)
+        }
         guard let state = result.state else {
-            for error in result.errors { console.error("Error: \(error)") }
+            for error in result.errors { console.error("Error: \(ErrorText.describe(error))") }
             let count = result.errors.count
             console.error("\(count) error\(count == 1 ? "" : "s") in the desired state; nothing was sent to any vendor.")
             throw ExitCode(1)
         }
         return state
+    }
+
+    /// The error for a source without any document (cli.md v1.1: a mistyped --dir or --path
+    /// must not read as "nothing to do"), unless `--allow-empty`.
+    static func emptySourceError(_ result: LoadResult, source: SourceInfo, allowEmpty: Bool) -> String? {
+        guard result.documentCount == 0, result.diagnostics.isEmpty, !allowEmpty else { return nil }
+        var place = source.location
+        if source.kind == .git {
+            place += (source.path.map { " (path \($0))" } ?? "") + (source.shortCommit.map { " at \($0)" } ?? "")
+        }
+        return "\(place) holds no connsync document (no *.yaml or *.yml file with a document in it): check --dir, or --repo and --path; pass --allow-empty if that is intended"
     }
 
     /// Loads and validates without printing: problems come back as one error (for the controller's logs).
@@ -141,7 +165,7 @@ struct CommandContext {
             for note in store.openingNotes { console.error("Note: \(note)") }
             return store
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
     }
@@ -206,19 +230,20 @@ final class TransportStack: Sendable {
     func provider(_ config: ProviderConfig) throws(ProviderError) -> any Provider {
         let delegate = self.delegate
         let name = config.name
-        var transport: any HTTPTransport = recorder
+        // Innermost first: the global cap is taken last, just before sending (were it taken
+        // first, waiters for one busy provider would hold global permits and starve the others);
+        // a rate-limit wait holds only this provider's permit; retries are outermost, so a
+        // back-off sleep holds no permit at all.
+        var transport: any HTTPTransport = ConcurrencyLimitedTransport(base: recorder, limiter: global)
         if let limit = config.effectiveRateLimit {
             transport = RateLimitedTransport(base: transport, limiter: RateLimiter(limit: limit, clock: clock))
         }
+        transport = ConcurrencyLimitedTransport(base: transport, limiter: ConcurrencyLimiter(limit: config.concurrency))
         transport = RetryingTransport(
             base: transport, clock: clock,
             onRetry: { event in
                 delegate.engine(.retrying(provider: name, attempt: event.attempt, delay: event.delay, reason: "\(event.request) \(event.reason)"))
             })
-        // The global cap is taken last, just before sending: were it taken first, waiters for one
-        // busy provider would hold global permits and starve the other providers.
-        transport = ConcurrencyLimitedTransport(base: transport, limiter: global)
-        transport = ConcurrencyLimitedTransport(base: transport, limiter: ConcurrencyLimiter(limit: config.concurrency))
         let jobWait = JobWaitPolicy(
             clock: clock, onWait: { address, attempt, delay in delegate.engine(.waitingForJob(address: address, attempt: attempt, delay: delay)) })
         return try ProviderFactory.make(config, transport: transport, jobWait: jobWait, redactor: redactor)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ConnSyncConfig
 import ConnSyncEngine
 import ConnSyncGit
@@ -14,7 +15,7 @@ extension CommandContext {
         var removals: [String: String] = [:]
         do {
             if let trusted = try trustedProviders(trust, source: source) {
-                refusals = trusted.refusals(for: desired.providers)
+                refusals = trusted.refusals(for: desired.providers, isInSource: { path in Self.isInside(path, folder: source.repo == nil ? (source.dir ?? ".") : nil) })
                 removals = trusted.removals(from: desired.providers)
             }
             let patterns = trust.allowHost + (environment["CONNSYNC_ALLOW_HOSTS"] ?? "").split(separator: ",").map(String.init)
@@ -26,10 +27,19 @@ extension CommandContext {
         } catch let error as ExitCode {
             throw error
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         return Engine.ProviderGate(refusals: refusals, removals: removals)
+    }
+
+    /// Whether `path` (absolute) resolves inside the folder source `folder`; a git source's files
+    /// are read from the commit, never through an absolute path.
+    static func isInside(_ path: String, folder: String?) -> Bool {
+        guard let folder else { return false }
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        return real == root || real.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     /// The trusted source's Providers, or nil when no trusted source is named.

@@ -2,6 +2,8 @@ import ConnSyncModel
 import Foundation
 
 extension DocumentChecker {
+    static let connectionKeys = ["provider", "databaseRef", "options"] + CommonField.allCases.map(\.rawValue)
+
     // MARK: Connection
 
     func checkConnection(
@@ -47,7 +49,7 @@ extension DocumentChecker {
             default:
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
-                    "unknown key '\(entry.key)'; a Connection spec has provider, databaseRef, options and the Database fields (engine, host, port, database, username, password, schema, ssl)",
+                    KeyLists.unknownKey(entry.key, known: Self.connectionKeys, owner: "a Connection spec"),
                     at: entry.keyLocation)
             }
         }

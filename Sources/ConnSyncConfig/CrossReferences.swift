@@ -7,6 +7,13 @@ import Foundation
 struct CrossReferences {
     let sink: DiagnosticSink
     let source: SourceInfo
+    /// References to names not found that were not reported, because a file did not parse.
+    let unreported = Counter()
+
+    final class Counter: @unchecked Sendable {
+        private(set) var value = 0
+        func add(_ count: Int) { value += count }
+    }
 
     /// Vendor keys (of `spec.options`) that stand for a common field.
     static let vendorKeys: [VendorType: [CommonField: String]] = [
@@ -46,11 +53,14 @@ struct CrossReferences {
         return "no \(kind.rawValue) named '\(name)'" + (names.isEmpty ? "; define one" : "; known: \(names.joined(separator: ", "))")
     }
 
+    /// - Parameter namesComplete: false when a file could not be parsed: a name it may define is
+    ///   then not reported as missing (the syntax error comes first, with no cascade).
     func resolve(
-        providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection], invalid: [DocumentKind: Set<String>] = [:]
+        providers: [ParsedProvider], databases: [ParsedDatabase], connections: [ParsedConnection], invalid: [DocumentKind: Set<String>] = [:],
+        namesComplete: Bool = true
     ) -> DesiredState {
-        let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.location)
-        let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.location)
+        let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.nameLocation)
+        let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.nameLocation)
         var seen: [Address: SourceLocation] = [:]
         var desired: [DesiredConnection] = []
         for connection in connections {
@@ -59,33 +69,41 @@ struct CrossReferences {
                 error(
                     "duplicate-name", connection.id, "metadata.name",
                     "a Connection named '\(connection.name)' of Provider \(connection.provider) is already defined at \(first); names are unique per provider",
-                    at: connection.location)
+                    at: connection.nameLocation)
                 continue
             }
-            seen[address] = connection.location
+            seen[address] = connection.nameLocation
             guard let provider = providerByName[connection.provider] else {
                 // A Provider that exists but has errors was reported at its own document.
                 if invalid[.provider]?.contains(connection.provider) == true { continue }
+                if !namesComplete {
+                    unreported.add(1)
+                    continue
+                }
                 error(
                     "unknown-provider", connection.id, "spec.provider", Self.noSuch(.provider, connection.provider, known: providerByName.keys),
                     at: connection.providerLocation)
                 continue
             }
             var database: ParsedDatabase?
+            var inheritanceKnown = true
             if let ref = connection.databaseRef {
                 database = databaseByName[ref]
                 if database == nil {
-                    if invalid[.database]?.contains(ref) == true { continue }
-                    error(
-                        "unknown-database", connection.id, "spec.databaseRef", Self.noSuch(.database, ref, known: databaseByName.keys),
-                        at: connection.databaseRefLocation ?? connection.specLocation)
-                    continue
+                    inheritanceKnown = false
+                    if !namesComplete { unreported.add(1) }
+                    if invalid[.database]?.contains(ref) != true, namesComplete {
+                        error(
+                            "unknown-database", connection.id, "spec.databaseRef", Self.noSuch(.database, ref, known: databaseByName.keys),
+                            at: connection.databaseRefLocation ?? connection.specLocation)
+                    }
                 }
             }
-            // A document with errors of its own is not checked against its vendor (its
-            // fields are not all known); its references were, above.
-            guard !connection.hasErrors else { continue }
-            if let result = check(connection, provider: provider.config, database: database) {
+            // Every error in one run: a Connection with errors of its own, or whose Database is
+            // broken or missing, is still checked against its vendor for what it sets itself; only
+            // what depends on the unknown part (fields it must have) waits.
+            let isPartial = connection.hasErrors || !inheritanceKnown
+            if let result = check(connection, provider: provider.config, database: database, isPartial: isPartial), !isPartial {
                 desired.append(result)
             }
         }
@@ -94,7 +112,7 @@ struct CrossReferences {
             connections: desired)
     }
 
-    func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?) -> DesiredConnection? {
+    func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?, isPartial: Bool = false) -> DesiredConnection? {
         let vendor = provider.type
         let capabilities = VendorCapabilities.of(vendor)
         var failed = false
@@ -151,13 +169,13 @@ struct CrossReferences {
         let missing = capabilities.requiredFields.filter { field in
             !fields.setFields.contains(field) && !(vendorKeys[field].map { connection.optionKeys.contains($0) } ?? false)
         }
-        if !missing.isEmpty {
+        if !missing.isEmpty, !isPartial {
             fail(
                 "missing-field", "spec",
                 "\(vendor) needs \(missing.map(\.rawValue).joined(separator: ", ")): set \(missing.count == 1 ? "it" : "them") on the Connection or on the Database it references",
                 at: connection.specLocation)
         }
-        if vendor == .wixData, connection.options["endpoint"]?.stringValue == nil {
+        if vendor == .wixData, connection.options["endpoint"]?.stringValue == nil, !isPartial {
             fail(
                 "missing-field", "spec.options.endpoint",
                 "wix-data needs spec.options.endpoint (the URL of your external database adapter) and usually spec.options.configuration",

@@ -81,7 +81,7 @@ extension DocumentChecker {
             case "key": ssl.key = checkSecret(entry.value, field: "\(path).key", isSecretField: true, context: context)
             default:
                 context.error(
-                    "unknown-key", "\(path).\(entry.key)", "unknown key '\(entry.key)'; ssl has mode, ca, cert and key", at: entry.keyLocation)
+                    "unknown-key", "\(path).\(entry.key)", KeyLists.unknownKey(entry.key, known: KeyLists.ssl, owner: "ssl"), at: entry.keyLocation)
             }
         }
         return ssl

@@ -26,6 +26,11 @@ struct DocumentChecker {
 
         /// Reports a problem. A structural one keeps the document out of cross-reference checks;
         /// an unresolved secret does not (the document is still well-formed).
+        /// Something apply would refuse later, said now (the document stays valid).
+        func warning(_ code: String, _ field: String?, _ message: String, at location: SourceLocation) {
+            sink.add(Diagnostic(.warning, code: code, message: message, location: location, document: id, field: field))
+        }
+
         func error(_ code: String, _ field: String?, _ message: String, at location: SourceLocation, structural: Bool = true) {
             if structural { failed = true }
             sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
@@ -51,7 +56,7 @@ struct DocumentChecker {
 
         for entry in entries where !["apiVersion", "kind", "metadata", "spec"].contains(entry.key) {
             context.error(
-                "unknown-key", entry.key, "unknown key '\(entry.key)'; a document has apiVersion, kind, metadata and spec",
+                "unknown-key", entry.key, KeyLists.unknownKey(entry.key, known: KeyLists.document, owner: "a document"),
                 at: entry.keyLocation)
         }
         // apiVersion
@@ -83,7 +88,7 @@ struct DocumentChecker {
             if case .mapping(let fields, let metadataLocation) = entry.value {
                 for field in fields where field.key != "name" && field.key != "labels" {
                     context.error(
-                        "unknown-key", "metadata.\(field.key)", "unknown key '\(field.key)'; metadata has name and labels",
+                        "unknown-key", "metadata.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.metadata, owner: "metadata"),
                         at: field.keyLocation)
                 }
                 if let nameEntry = fields.first(where: { $0.key == "name" }) {
@@ -129,14 +134,14 @@ struct DocumentChecker {
             let config = checkProvider(spec, at: specLocation, name: name ?? "", labels: labels, location: location, context: context)
             guard let name else { return nil }
             guard let config, !context.failed else { return .invalid(.provider, name: name) }
-            return .provider(ParsedProvider(config: config, location: location))
+            return .provider(ParsedProvider(config: config, location: location, nameLocation: nameLocation))
         case .database:
             var fieldLocations: [CommonField: SourceLocation] = [:]
             let fields = checkDatabaseFields(spec, prefix: "spec", allowed: [], context: context, locations: &fieldLocations)
             for entry in spec where CommonField(rawValue: entry.key) == nil {
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
-                    "unknown key '\(entry.key)'; a Database spec has engine, host, port, database, username, password, schema and ssl",
+                    KeyLists.unknownKey(entry.key, known: CommonField.allCases.map(\.rawValue), owner: "a Database spec"),
                     at: entry.keyLocation)
             }
             guard let name else { return nil }
@@ -144,7 +149,7 @@ struct DocumentChecker {
             return .database(
                 ParsedDatabase(
                     definition: DatabaseDefinition(name: name, labels: labels, fields: fields, location: location), location: location,
-                    fieldLocations: fieldLocations))
+                    nameLocation: nameLocation, fieldLocations: fieldLocations))
         case .connection:
             return checkConnection(
                 spec, at: specLocation, name: name, nameLocation: nameLocation, labels: labels, location: location, context: context)

@@ -20,7 +20,7 @@ public struct GitSource: DesiredStateSource {
             let folder = path.split(separator: "/").joined(separator: "/")
             let ignorePath = folder.isEmpty ? IgnoreRules.fileName : "\(folder)/\(IgnoreRules.fileName)"
             let rules = (try? snapshot.readFile(ignorePath)).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
-            let found = try snapshot.files(under: folder, suffixes: [".yaml", ".yml"])
+            let found = try snapshot.files(under: folder, suffixes: [".yaml", ".yml"], maximumTotal: SourceLimits.maximumTotalBytes)
             let files = found.compactMap { file -> SourceFile? in
                 let relative = folder.isEmpty ? file.path : String(file.path.dropFirst(folder.count + 1))
                 guard !rules.ignores(relative) else { return nil }
@@ -43,8 +43,7 @@ public struct GitSource: DesiredStateSource {
     /// absolute reference) leads outside, where only a secrets folder may be read.
     public func locateSecretFile(_ relative: String, from file: SourceFile) throws(SourceError) -> SecretFileLocation {
         if relative.hasPrefix("/") {
-            guard let real = FileSystem.realPath(relative) else { throw .unreadable(path: relative, reason: "no such file") }
-            return .outside(real)
+            return .outside(FileSystem.realPath(relative) ?? URL(fileURLWithPath: relative).standardizedFileURL.path)
         }
         var components = (path.isEmpty ? [] : path.split(separator: "/").map(String.init))
         components += file.path.split(separator: "/").dropLast().map(String.init)
@@ -60,8 +59,7 @@ public struct GitSource: DesiredStateSource {
         case .file(_, let contents):
             return .inSource(contents)
         case .outside(let target):
-            guard let real = FileSystem.realPath(target) else { throw .unreadable(path: shown, reason: "a symlink in the tree leads to a missing file") }
-            return .outside(real)
+            return .outside(FileSystem.realPath(target) ?? URL(fileURLWithPath: target).standardizedFileURL.path)
         case .escapesTree:
             throw .outsideSource(shown)
         case .missing:

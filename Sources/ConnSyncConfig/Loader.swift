@@ -61,12 +61,15 @@ public struct DesiredStateLoader: Sendable {
 
     public func load(files: [SourceFile], source: any DesiredStateSource) -> LoadResult {
         let sink = DiagnosticSink()
-        var documents: [YDocument] = []
+        var parsedDocuments: [YDocument] = []
+        var brokenFiles = 0
         // Files parse independently: spread them over the cores (order is kept).
         for (parsed, problems) in Parallel.map(files, minimumCount: 64, { YAMLReader.documents(of: $0) }) {
-            documents += parsed
+            parsedDocuments += parsed
             sink.add(problems)
+            if !problems.isEmpty { brokenFiles += 1 }
         }
+        let documents = ForeignDocuments.setAside(parsedDocuments, sink: sink)
         let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink)
         var providers: [ParsedProvider] = []
         var databases: [ParsedDatabase] = []
@@ -81,12 +84,20 @@ public struct DesiredStateLoader: Sendable {
             case nil: break
             }
         }
-        let state = CrossReferences(sink: sink, source: source.info).resolve(
-            providers: providers, databases: databases, connections: connections, invalid: invalid)
+        let references = CrossReferences(sink: sink, source: source.info)
+        let state = references.resolve(
+            providers: providers, databases: databases, connections: connections, invalid: invalid, namesComplete: brokenFiles == 0)
+        if references.unreported.value > 0 {
+            let count = references.unreported.value
+            sink.add(
+                Diagnostic(
+                    .warning, code: "references-unchecked",
+                    message: "\(count) reference\(count == 1 ? "" : "s") to a Provider or Database not found \(count == 1 ? "is" : "are") reported once every file parses (a file with a YAML error may define \(count == 1 ? "it" : "them"))"))
+        }
         let diagnostics = sink.sorted
         let hasErrors = diagnostics.contains { $0.severity == .error }
         return LoadResult(
-            state: hasErrors ? nil : state, diagnostics: diagnostics, providers: providers.map(\.config), documentCount: documents.count)
+            state: hasErrors ? nil : state, diagnostics: diagnostics, providers: providers.map(\.config), documentCount: parsedDocuments.count)
     }
 }
 
@@ -97,8 +108,19 @@ final class DiagnosticSink: @unchecked Sendable {
     func add(_ diagnostic: Diagnostic) { all.append(diagnostic) }
     func add(_ diagnostics: [Diagnostic]) { all += diagnostics }
 
+    /// YAML errors first (everything else may follow from them), then by position, then what
+    /// has no position.
+    static func rank(_ diagnostic: Diagnostic) -> Int {
+        if diagnostic.code.hasPrefix("yaml-") || diagnostic.code == "duplicate-key" { return 0 }
+        return diagnostic.location == nil && diagnostic.severity == .warning ? 2 : 1
+    }
+
+
     var sorted: [Diagnostic] {
         all.enumerated().sorted { lhs, rhs in
+            let left = Self.rank(lhs.element)
+            let right = Self.rank(rhs.element)
+            if left != right { return left < right }
             switch (lhs.element.location, rhs.element.location) {
             case (let a?, let b?): return a == b ? lhs.offset < rhs.offset : a < b
             case (nil, _?): return true
@@ -114,11 +136,14 @@ final class DiagnosticSink: @unchecked Sendable {
 struct ParsedProvider {
     var config: ProviderConfig
     var location: SourceLocation
+    /// Where `metadata.name` is (duplicate names are reported there).
+    var nameLocation: SourceLocation
 }
 
 struct ParsedDatabase {
     var definition: DatabaseDefinition
     var location: SourceLocation
+    var nameLocation: SourceLocation
     /// Where each set field is, for messages about inherited fields.
     var fieldLocations: [CommonField: SourceLocation]
 }

@@ -4,7 +4,8 @@ import Foundation
 extension DocumentChecker {
     // MARK: Provider
 
-    static let providerKeys: Set<String> = [
+    static var providerKeys: Set<String> { Set(providerKeyOrder) }
+    static let providerKeyOrder = [
         "type", "baseURL", "auth", "userId", "productName", "tenantId", "project", "concurrency", "rateLimit", "prune",
     ]
     /// Vendor settings and the vendors that use them.
@@ -23,7 +24,7 @@ extension DocumentChecker {
             } else {
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
-                    "unknown key '\(entry.key)'; a Provider spec has type, baseURL, auth, userId, productName, tenantId, project, concurrency, rateLimit and prune",
+                    KeyLists.unknownKey(entry.key, known: Self.providerKeyOrder, owner: "a Provider spec"),
                     at: entry.keyLocation)
             }
         }
@@ -46,7 +47,12 @@ extension DocumentChecker {
 
         if let entry = byKey["baseURL"] {
             if let text = entry.value.stringScalar {
-                if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                if SecretKeys.hasURLUserinfo(text) {
+                    // Never echoed: the user info may be a password.
+                    context.error(
+                        "invalid-url", "spec.baseURL", "must not hold credentials (user:password@): put them in spec.auth, which is sent as the vendor expects",
+                        at: entry.value.location)
+                } else if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
                     url.host?.isEmpty == false
                 {
                     config.baseURL = text
@@ -112,6 +118,12 @@ extension DocumentChecker {
                 "missing-field", "spec.userId", "required field is missing: wiremock-cloud lists and creates connections under a user id",
                 at: specLocation)
         }
+        if type == .lerianReporter, byKey["productName"] == nil {
+            context.warning(
+                "missing-setting", "spec.productName",
+                "needed to create connections (sent as X-Product-Name): without it, plan and apply can update and delete but not create",
+                at: specLocation)
+        }
         if type == .credibleData, byKey["project"] == nil {
             context.error(
                 "missing-field", "spec.project", "required field is missing: credible-data connections live in a project", at: specLocation)
@@ -150,7 +162,7 @@ extension DocumentChecker {
                 for field in fields {
                     guard ["token", "username", "password"].contains(field.key) else {
                         context.error(
-                            "unknown-key", "spec.auth.\(field.key)", "unknown key '\(field.key)'; auth has token, or username and password",
+                            "unknown-key", "spec.auth.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.auth, owner: "auth"),
                             at: field.keyLocation)
                         continue
                     }

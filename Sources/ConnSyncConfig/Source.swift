@@ -17,6 +17,11 @@ public struct SourceFile: Sendable, Hashable {
     }
 }
 
+/// Bounds on what a source may hold (every read is bounded).
+public enum SourceLimits {
+    public static let maximumTotalBytes = 256 << 20
+}
+
 /// Where desired state comes from: a folder on disk or a commit of a git repository.
 public protocol DesiredStateSource: Sendable {
     var info: SourceInfo { get }
@@ -36,6 +41,7 @@ public enum SourceError: Error, Sendable, Hashable, CustomStringConvertible {
     case notADirectory(String)
     case unreadable(path: String, reason: String)
     case outsideSource(String)
+    case tooLarge(String)
     case git(String)
 
     public var description: String {
@@ -44,6 +50,8 @@ public enum SourceError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notADirectory(let path): return "\(path): not a directory (--dir takes the folder that holds the YAML files)"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .outsideSource(let path): return "\(path) is a symlink that leads outside the source folder; refused"
+        case .tooLarge(let path):
+            return "\(path): the desired state is larger than \(SourceLimits.maximumTotalBytes >> 20) MiB of YAML; list what is not desired state in .connsyncignore"
         case .git(let message): return message
         }
     }
@@ -81,6 +89,7 @@ public struct DirectorySource: DesiredStateSource {
         let rules = FileManager.default.contents(atPath: ignoreFile).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
         var files: [SourceFile] = []
         let rootReal = rootRealPath
+        var total = 0
         for relative in relativePaths.sorted() where !rules.ignores(relative) {
             let url = root.appendingPathComponent(relative)
             guard let real = FileSystem.realPath(url.path), FileSystem.isInside(real, folder: rootReal) else {
@@ -93,6 +102,8 @@ public struct DirectorySource: DesiredStateSource {
                 throw .unreadable(path: display(relative), reason: error.description)
             }
             files.append(SourceFile(path: relative, displayPath: display(relative), contents: data))
+            total += data.count
+            guard total <= SourceLimits.maximumTotalBytes else { throw .tooLarge(display(".")) }
         }
         return files
     }
@@ -121,7 +132,13 @@ public struct DirectorySource: DesiredStateSource {
 
     public func locateSecretFile(_ path: String, from file: SourceFile) throws(SourceError) -> SecretFileLocation {
         let named = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(file.path).deletingLastPathComponent().appendingPathComponent(path)
-        guard let real = FileSystem.realPath(named.path) else { throw .unreadable(path: path, reason: "no such file") }
+        guard let real = FileSystem.realPath(named.path) else {
+            // Outside the source, a missing file reads like any file outside: a reference cannot
+            // probe which files exist on the machine.
+            let lexical = named.standardizedFileURL.path
+            guard FileSystem.isInside(lexical, folder: root.path) || FileSystem.isInside(lexical, folder: rootRealPath) else { return .outside(lexical) }
+            throw .unreadable(path: path, reason: "no such file")
+        }
         guard FileSystem.isInside(real, folder: rootRealPath) else { return .outside(real) }
         do {
             return .inSource(try FileSystem.readSecretFile(real))

@@ -24,10 +24,23 @@ public struct TrustedProviders: Sendable {
         return TrustedProviders(reference: reference, providers: loader.load(files: files, source: source).providers)
     }
 
-    /// Why each provider of `desired` may receive nothing, by name: new, or different in a field.
-    public func refusals(for desired: [ProviderConfig]) -> [String: String] {
+    /// Why each provider of `desired` may receive nothing, by name: new, different in a field,
+    /// or with an auth value read from a file the planned source controls.
+    ///
+    /// - Parameter isInSource: whether an absolute path resolves inside the planned source. A
+    ///   `fromFile` in a Provider's auth is judged by where it leads, not by its text: a
+    ///   relative path (or one into the source) reads a file the pull request may have turned
+    ///   into a symlink to another provider's token, so it is refused under a trusted source.
+    public func refusals(for desired: [ProviderConfig], isInSource: (String) -> Bool = { _ in false }) -> [String: String] {
         var result: [String: String] = [:]
         for provider in desired {
+            for (key, secret) in provider.auth.all {
+                guard case .file(let path) = secret.source, !path.hasPrefix("/") || isInSource(path) else { continue }
+                result[provider.name] =
+                    "Provider \(provider.name): spec.auth.\(key) reads a file of the source being planned, which it may have changed; "
+                    + "with \(reference) as the trusted source, use fromEnv or an absolute path under a secrets folder: refused, nothing is sent to it"
+            }
+            if result[provider.name] != nil { continue }
             guard let trusted = providers[provider.name] else {
                 result[provider.name] =
                     "Provider \(provider.name) is not in \(reference): refused, nothing is sent to it (a new Provider is planned once it is merged)"

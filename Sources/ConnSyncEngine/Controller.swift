@@ -59,15 +59,20 @@ public struct ControllerDependencies: Sendable {
     /// An engine for one run, and what to call when the run is over (closing connections).
     public var makeEngine: @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void)
     public var clock: any ConnSyncClock
+    /// The revision the ref points at now (the commit, fetched first), without reading the
+    /// desired state; nil when it cannot be told (then polls wait out a back-off).
+    public var currentRevision: @Sendable () async -> String?
 
     public init(
         loadDesired: @escaping @Sendable () async throws -> DesiredState, store: any StateStore,
-        makeEngine: @escaping @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void), clock: any ConnSyncClock
+        makeEngine: @escaping @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void), clock: any ConnSyncClock,
+        currentRevision: @escaping @Sendable () async -> String? = { nil }
     ) {
         self.loadDesired = loadDesired
         self.store = store
         self.makeEngine = makeEngine
         self.clock = clock
+        self.currentRevision = currentRevision
     }
 }
 
@@ -87,6 +92,11 @@ public actor Controller {
     private var isShuttingDown = false
     private var lastAppliedKey: String?
     private var consecutiveFailures = 0
+    /// The revision the last failed run read (nil when it could not be told).
+    private var failedRevision: String?
+    /// The last desired state that loaded: drift is still measured against it while the
+    /// source is broken.
+    private var lastGoodDesired: DesiredState?
     private var retryTask: Task<Void, Never>?
     private(set) var runs = 0
     /// Whether the first reconcile finished (`/readyz`).
@@ -158,14 +168,27 @@ public actor Controller {
         let reasonText = reasons.map(\.rawValue).sorted().joined(separator: ",")
         var log = logger
         log[metadataKey: "trigger"] = .string(reasonText)
+        // In back-off after a failure, a poll or resync runs only when the ref moved (a new
+        // commit may be the fix); otherwise the scheduled retry comes first.
+        if consecutiveFailures > 0, reasons.isSubset(of: [.poll, .resync]) {
+            let revision = await dependencies.currentRevision()
+            guard let revision, revision != failedRevision else {
+                runs -= 1
+                log.debug("in back-off after a failure: waiting for the retry or a new commit")
+                return
+            }
+        }
         let desired: DesiredState
         do {
             desired = try await dependencies.loadDesired()
         } catch {
-            log.error("cannot read the desired state", metadata: ["error": .string("\(error)")])
+            failedRevision = await dependencies.currentRevision()
+            log.error("cannot read the desired state", metadata: ["error": .string(ErrorText.describe(error))])
+            await measureDrift(log: log)
             finish(.failure, started: started, log: log)
             return
         }
+        lastGoodDesired = desired
         let key = Self.key(desired.source)
         log[metadataKey: "commit"] = .string(desired.source.commit ?? "none")
         let onlyPoll = reasons.isSubset(of: [.poll]) && consecutiveFailures == 0
@@ -176,6 +199,7 @@ public actor Controller {
         }
         let result = await reconcile(desired, log: log)
         if result == .success { lastAppliedKey = key }
+        if result == .failure { failedRevision = desired.source.commit }
         finish(result, started: started, log: log)
     }
 
@@ -191,11 +215,11 @@ public actor Controller {
             delay = min(delay, configuration.maximumBackoff)
             log.warning(
                 "reconcile failed; retrying with back-off",
-                metadata: ["failures": .stringConvertible(consecutiveFailures), "retry_in": .string(DurationText.format(delay)), "duration": .string(DurationText.format(duration))])
+                metadata: ["failures": .stringConvertible(consecutiveFailures), "retry_in": .stringConvertible(LogSeconds(delay)), "duration": .stringConvertible(LogSeconds(duration))])
             scheduleRetry(after: delay)
         case .success, .skipped, .unchanged:
             if result == .success { consecutiveFailures = 0 }
-            log.info("reconcile finished", metadata: ["result": .string(result.rawValue), "duration": .string(DurationText.format(duration))])
+            log.info("reconcile finished", metadata: ["result": .string(result.rawValue), "duration": .stringConvertible(LogSeconds(duration))])
         }
     }
 
@@ -225,7 +249,7 @@ public actor Controller {
             log.error("cannot lock the state", metadata: ["error": .string(error.description)])
             return .failure
         } catch {
-            log.error("cannot lock the state", metadata: ["error": .string("\(error)")])
+            log.error("cannot lock the state", metadata: ["error": .string(ErrorText.describe(error))])
             return .failure
         }
         if let previous = lock.tookOverFrom {
@@ -258,6 +282,7 @@ public actor Controller {
                         "method": .string(change.request?.method ?? ""), "fields": .string(change.diffs.map(\.path.description).joined(separator: ",")),
                     ])
             }
+            Self.logDrift(run.plan, log: log)
             for problem in run.plan.problems {
                 log.error("cannot plan", metadata: ["target": .string(problem.address?.description ?? problem.provider), "error": .string(problem.message)])
             }
@@ -269,7 +294,7 @@ public actor Controller {
                     case .succeeded(let status):
                         metrics.recordChange(provider: change.address.provider, action: change.action)
                         log.info("applied", metadata: ["address": .string(change.address.description), "action": .string(change.action.rawValue), "status": .stringConvertible(status)])
-                    case .failed(let message), .refused(let message):
+                    case .failed(let message), .refused(let message), .notSent(let message):
                         log.error("change failed", metadata: ["address": .string(change.address.description), "error": .string(message)])
                     }
                 }
@@ -289,16 +314,56 @@ public actor Controller {
                 if let commit = desired.source.commit { metrics.recordCommit(commit) }
             }
         } catch {
-            log.error("reconcile failed", metadata: ["error": .string("\(error)")])
+            log.error("reconcile failed", metadata: ["error": .string(ErrorText.describe(error))])
         }
         heartbeat.cancel()
         await close()
         do {
             try await store.releaseLock(lock)
         } catch {
-            log.error("cannot release the state lock", metadata: ["error": .string("\(error)")])
+            log.error("cannot release the state lock", metadata: ["error": .string(ErrorText.describe(error))])
         }
         return result
+    }
+
+    /// While the source is broken, drift is measured against the last desired state that
+    /// loaded (plan only: nothing is applied), so `connsync_drifted_connections` stays true.
+    private func measureDrift(log: Logger) async {
+        guard let desired = lastGoodDesired else { return }
+        let (engine, close) = dependencies.makeEngine(desired)
+        if let run = try? await engine.plan(desired, fingerprints: false) {
+            let drifted = run.plan.actionable.count
+            metrics.recordDrift(drifted)
+            log.warning(
+                "the source is broken: drift measured against the last commit that loaded",
+                metadata: ["drifted": .stringConvertible(drifted), "last_good_commit": .string(desired.source.commit ?? "none")])
+            Self.logDrift(run.plan, log: log)
+        }
+        await close()
+    }
+
+    /// One line per drifted field: old → new, secrets masked.
+    static func logDrift(_ plan: Plan, log: Logger) {
+        for change in plan.actionable {
+            for diff in change.masked().diffs {
+                let text: String
+                if diff.isSensitive {
+                    text = "(" + (diff.sensitiveSummary ?? "sensitive value") + ")"
+                } else {
+                    switch diff.kind {
+                    case .add: text = "+ \(diff.after?.description ?? "null")"
+                    case .remove: text = "- \(diff.before?.description ?? "null")"
+                    case .change: text = "\(diff.before?.description ?? "null") -> \(diff.after?.description ?? "null")"
+                    }
+                }
+                log.info(
+                    "drift",
+                    metadata: [
+                        "address": .string(change.address.description), "action": .string(change.action.rawValue),
+                        "field": .string(diff.path.description), "change": .string(text),
+                    ])
+            }
+        }
     }
 
     /// What identifies the desired state's revision: the commit, dirty or not.

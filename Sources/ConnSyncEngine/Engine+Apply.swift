@@ -46,9 +46,15 @@ extension Engine {
         }
         let results = outcomes.sorted { $0.address < $1.address }
         var report = ApplyReport(results: results, problems: run.plan.problems, stateError: stateError)
+        report.wasInterrupted = Task.isCancelled
         if stateError == nil, !results.isEmpty || !run.plan.recordsToDrop.isEmpty {
             do {
-                _ = try await store.appendHistory(Self.history(report, run: run, command: command, host: host, started: started, finished: clock.date()))
+                let entry = Self.history(
+                report, run: run, command: report.wasInterrupted ? "\(command) (interrupted)" : command, host: host, started: started,
+                finished: clock.date())
+            // In a task of its own: an interrupted (cancelled) apply still records its history.
+            let store = self.store
+            _ = try await Task { try await store.appendHistory(entry) }.value
             } catch {
                 report.stateError = Self.describe(error)
             }
@@ -62,10 +68,16 @@ extension Engine {
     {
         if let refusal = change.refusal { return .refused(refusal) }
         guard let provider else { return .failed("provider \(change.address.provider) is not available") }
+        if Task.isCancelled { return .notSent(Self.interruptedBeforeSending) }
         do {
             try await journal.begin(keeper.pending(for: change))
         } catch {
             return .failed("not sent: connsync could not record it in state first (\(Self.describe(error)))")
+        }
+        if Task.isCancelled {
+            let restored = keeper.restored(change)
+            await journal.settle(upsert: restored.upsert, remove: restored.remove)
+            return .notSent(Self.interruptedBeforeSending)
         }
         do {
             let answer = try await provider.apply(change)
@@ -80,9 +92,15 @@ extension Engine {
                 let restored = keeper.restored(change)
                 await journal.settle(upsert: restored.upsert, remove: restored.remove)
             }
+            if error.kind == .notSent { return .notSent(Self.interruptedBeforeSending) }
+            if Task.isCancelled {
+                return .failed("interrupted while it was in flight: the vendor may have applied it; the next plan finds out")
+            }
             return .failed(error.summary)
         }
     }
+
+    static let interruptedBeforeSending = "interrupted before it was sent"
 
     static func describe(_ error: any Error) -> String {
         (error as? StateError)?.description ?? "the state store failed"
@@ -100,6 +118,7 @@ extension Engine {
                 case .succeeded: (outcome, message) = ("ok", nil)
                 case .failed(let text): (outcome, message) = ("failed", text)
                 case .refused(let text): (outcome, message) = ("refused", text)
+                case .notSent(let text): (outcome, message) = ("not-sent", text)
                 }
                 return HistoryChange(address: result.address, action: result.action.rawValue, outcome: outcome, message: message)
             })

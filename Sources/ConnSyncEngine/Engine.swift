@@ -71,6 +71,7 @@ public struct Engine: Sendable {
         let store = self.store
         let delegate = self.delegate
         let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
+        let redactor = desired.redactor
 
         struct LoadedState: Sendable {
             var records: [ConnectionRecord]
@@ -98,7 +99,7 @@ public struct Engine: Sendable {
             func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: LoadedState) {
                 let input = PlanInput(
                     desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets,
-                    fingerprints: fingerprints)
+                    fingerprints: fingerprints, redactor: redactor)
                 group.addTask { .planned(planner.planConnections(of: name, input)) }
             }
             for try await event in group {
@@ -131,7 +132,7 @@ public struct Engine: Sendable {
         var plan = planner.plan(
             PlanInput(
                 desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets,
-                fingerprints: fingerprints),
+                fingerprints: fingerprints, redactor: redactor),
             preplanned: preplanned)
         for (name, message) in gate.removals.sorted(by: { $0.key < $1.key }) {
             plan.problems.append(PlanProblem(address: nil, provider: name, message: message))

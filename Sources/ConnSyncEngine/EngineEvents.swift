@@ -10,6 +10,8 @@ public struct ChangeResult: Sendable, Hashable {
         case failed(String)
         /// connsync refused to send it (see `Change.refusal`); nothing was sent.
         case refused(String)
+        /// The apply was interrupted (Ctrl-C, SIGTERM) before this change was sent.
+        case notSent(String)
     }
 
     public var address: Address
@@ -28,6 +30,11 @@ public struct ChangeResult: Sendable, Hashable {
 
     public var isSuccess: Bool {
         if case .succeeded = outcome { return true }
+        return false
+    }
+
+    public var isNotSent: Bool {
+        if case .notSent = outcome { return true }
         return false
     }
 }
@@ -49,10 +56,14 @@ public struct ApplyReport: Sendable, Hashable {
     public var created: Int { results.filter { $0.isSuccess && $0.action == .create }.count }
     public var updated: Int { results.filter { $0.isSuccess && ($0.action == .update || $0.action == .replace) }.count }
     public var deleted: Int { results.filter { $0.isSuccess && $0.action == .delete }.count }
-    public var failed: Int { results.filter { !$0.isSuccess }.count }
+    public var failed: Int { results.filter { !$0.isSuccess && !$0.isNotSent }.count }
+    /// Changes an interruption kept from being sent.
+    public var notSent: Int { results.filter(\.isNotSent).count }
+    /// Whether the apply was interrupted before every change was sent.
+    public var wasInterrupted = false
 
     /// Everything converged: no failed or refused change and no unplanned connection.
-    public var isSuccess: Bool { failed == 0 && problems.isEmpty && stateError == nil }
+    public var isSuccess: Bool { failed == 0 && notSent == 0 && !wasInterrupted && problems.isEmpty && stateError == nil }
 }
 
 /// Progress and facts the engine reports while it works; views render them.

@@ -40,6 +40,7 @@ public struct GitCredentials: Sendable, Hashable {
 public enum GitError: Error, Sendable, Hashable, CustomStringConvertible {
     case notARepository(String)
     case unknownRef(repository: String, ref: String)
+    case ambiguousRef(repository: String, ref: String, names: [String])
     case missingPath(repository: String, ref: String, path: String)
     case notAFolder(repository: String, ref: String, path: String)
     case authenticationFailed(repository: String)
@@ -54,6 +55,9 @@ public enum GitError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path) is not a git repository (check --repo: a repository folder, a bare repository, or a URL)"
         case .unknownRef(let repository, let ref):
             return "unknown ref '\(ref)' in \(repository): check the branch, tag or commit name (remote branches are fetched on every run)"
+        case .ambiguousRef(let repository, let ref, let names):
+            return "ref '\(ref)' is ambiguous in \(repository): \(names.joined(separator: ", ")) point at different commits; "
+                + "give the full name (e.g. \(names[0])) or a commit id"
         case .missingPath(let repository, let ref, let path):
             return "no folder '\(path)' in \(repository) at \(ref): check --path"
         case .notAFolder(let repository, let ref, let path):
@@ -93,9 +97,10 @@ public struct GitSnapshot: Sendable, Hashable {
 
     /// Every blob under `path` (`""` = root) whose name ends with one of `suffixes`, recursively,
     /// skipping entries whose name starts with `.`; paths from the repository root, sorted.
-    public func files(under path: String, suffixes: [String]) throws(GitError) -> [GitFile] {
+    /// More than `maximumTotal` bytes of them is an error, found before they are read.
+    public func files(under path: String, suffixes: [String], maximumTotal: Int = .max) throws(GitError) -> [GitFile] {
         let repository = try Repository.open(localPath, display: repositoryDisplay)
-        return try repository.files(commit: commitID, under: path, suffixes: suffixes, ref: ref)
+        return try repository.files(commit: commitID, under: path, suffixes: suffixes, ref: ref, maximumTotal: maximumTotal)
     }
 
     /// One blob by its path from the repository root.

@@ -13,7 +13,16 @@ final class Repository {
     }
 
     deinit {
+        if let odbHandle { git_odb_free(odbHandle) }
         git_repository_free(handle)
+    }
+
+    private var odbHandle: OpaquePointer?
+
+    /// The object database, opened on first use (to size blobs without reading them).
+    var odb: OpaquePointer? {
+        if odbHandle == nil { git_repository_odb(&odbHandle, handle) }
+        return odbHandle
     }
 
     /// The last libgit2 error message (thread-local: read right after the failing call).
@@ -113,28 +122,56 @@ final class Repository {
 
     // MARK: refs
 
-    /// The commit `ref` names. For clones of URLs (`remote`), branches are read from
-    /// `refs/remotes/origin/*` (fresh after the fetch) before anything local.
+    /// The commit `ref` names. For clones of URLs (`remote`), a branch is read from
+    /// `refs/remotes/origin/*` (fresh after the fetch). A short name that several references
+    /// hold (a tag named like a branch) is an error unless they all point at one commit: a tag
+    /// must never stand in for the branch a run trusts.
     func resolve(_ ref: String, remote: Bool) throws(GitError) -> String {
-        var candidates: [String] = []
+        if ref.hasPrefix("refs/") {
+            guard let commit = lookup(ref) else { throw .unknownRef(repository: display, ref: ref) }
+            return commit
+        }
+        var names: [String] = []
         if remote {
             if ref == "HEAD" {
-                candidates.append("refs/remotes/origin/\(defaultBranch())")
-            } else if !ref.hasPrefix("refs/") {
-                candidates.append("refs/remotes/origin/\(ref.hasPrefix("origin/") ? String(ref.dropFirst(7)) : ref)")
+                names.append("refs/remotes/origin/\(defaultBranch())")
+            } else {
+                names.append("refs/remotes/origin/\(ref.hasPrefix("origin/") ? String(ref.dropFirst(7)) : ref)")
             }
         }
-        candidates += [ref, "refs/heads/\(ref)", "refs/tags/\(ref)", "refs/remotes/\(ref)"]
-        for candidate in candidates {
-            var object: OpaquePointer?
-            guard git_revparse_single(&object, handle, candidate) == 0, let object else { continue }
-            defer { git_object_free(object) }
-            var commit: OpaquePointer?
-            guard git_object_peel(&commit, object, GIT_OBJECT_COMMIT) == 0, let commit else { continue }
-            defer { git_object_free(commit) }
-            return Self.hex(git_object_id(commit).pointee)
+        if ref != "HEAD" { names += ["refs/heads/\(ref)", "refs/tags/\(ref)", "refs/remotes/\(ref)"] }
+        var found: [(name: String, commit: String)] = []
+        for name in names where !found.contains(where: { $0.name == name }) {
+            if let commit = lookup(name) { found.append((name, commit)) }
         }
-        throw .unknownRef(repository: display, ref: ref)
+        if let first = found.first {
+            let others = found.filter { $0.commit != first.commit }
+            // A clone's own remote-tracking branch wins over what else the cache holds.
+            guard others.isEmpty || (remote && first.name.hasPrefix("refs/remotes/origin/") && !others.contains { $0.name.hasPrefix("refs/tags/") })
+            else {
+                throw .ambiguousRef(repository: display, ref: ref, names: found.map(\.name))
+            }
+            return first.commit
+        }
+        // Commit ids and expressions (HEAD, HEAD~1, a short id).
+        var object: OpaquePointer?
+        guard git_revparse_single(&object, handle, ref) == 0, let object else { throw .unknownRef(repository: display, ref: ref) }
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        guard git_object_peel(&commit, object, GIT_OBJECT_COMMIT) == 0, let commit else { throw .unknownRef(repository: display, ref: ref) }
+        defer { git_object_free(commit) }
+        return Self.hex(git_object_id(commit).pointee)
+    }
+
+    /// The commit a full reference name points at, peeled; nil when there is none.
+    private func lookup(_ name: String) -> String? {
+        var reference: OpaquePointer?
+        guard git_reference_lookup(&reference, handle, name) == 0, let reference else { return nil }
+        defer { git_reference_free(reference) }
+        var object: OpaquePointer?
+        guard git_reference_peel(&object, reference, GIT_OBJECT_COMMIT) == 0, let object else { return nil }
+        defer { git_object_free(object) }
+        return Self.hex(git_object_id(object).pointee)
     }
 
     /// The branch HEAD points at (`main`), for `--ref HEAD` on a clone.
@@ -164,7 +201,7 @@ final class Repository {
         return tree
     }
 
-    func files(commit commitID: String, under path: String, suffixes: [String], ref: String) throws(GitError) -> [GitFile] {
+    func files(commit commitID: String, under path: String, suffixes: [String], ref: String, maximumTotal: Int = .max) throws(GitError) -> [GitFile] {
         let root = try commitTree(commitID)
         defer { git_tree_free(root) }
         let folder = path.split(separator: "/").joined(separator: "/")
@@ -188,15 +225,30 @@ final class Repository {
         }
         defer { if let owned { git_tree_free(owned) } }
         var result: [GitFile] = []
-        try walk(start, commit: commitID, prefix: folder, suffixes: suffixes, into: &result)
+        var budget = maximumTotal
+        try walk(start, commit: commitID, prefix: folder, suffixes: suffixes, budget: &budget, into: &result)
         return result.sorted { $0.path < $1.path }
     }
 
     /// One pass over the tree: entries by index belong to their tree (not freed here).
+    private func spend(_ bytes: Int, from budget: inout Int) throws(GitError) {
+        budget -= bytes
+        guard budget >= 0 else { throw .other(repository: display, message: "the YAML files are larger than the desired state may be; list what is not desired state in .connsyncignore") }
+    }
+
+    private func blobSize(_ id: UnsafePointer<git_oid>?) throws(GitError) -> Int {
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        guard let database = odb, git_odb_read_header(&size, &type, database, id) == 0 else { return 0 }
+        return size
+    }
+
     /// Desired-state files larger than this are refused (every read is bounded).
     static let maximumFileSize = 64 << 20
 
-    private func walk(_ tree: OpaquePointer, commit commitID: String, prefix: String, suffixes: [String], into result: inout [GitFile]) throws(GitError) {
+    private func walk(
+        _ tree: OpaquePointer, commit commitID: String, prefix: String, suffixes: [String], budget: inout Int, into result: inout [GitFile]
+    ) throws(GitError) {
         let count = git_tree_entrycount(tree)
         for index in 0..<count {
             guard let entry = git_tree_entry_byindex(tree, index), let rawName = git_tree_entry_name(entry) else { continue }
@@ -210,13 +262,16 @@ final class Repository {
                 guard case .file(_, let contents) = try resolve(path, commit: commitID, maximumSize: Self.maximumFileSize) else {
                     throw .other(repository: display, message: "\(path) is a symlink that leads outside the repository (or nowhere); refused")
                 }
+                try spend(contents.count, from: &budget)
                 result.append(GitFile(path: path, contents: contents))
             } else if type == GIT_OBJECT_TREE {
                 var subtree: OpaquePointer?
                 guard git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)) == 0, let subtree else { continue }
                 defer { git_tree_free(subtree) }
-                try walk(subtree, commit: commitID, prefix: path, suffixes: suffixes, into: &result)
+                try walk(subtree, commit: commitID, prefix: path, suffixes: suffixes, budget: &budget, into: &result)
             } else if type == GIT_OBJECT_BLOB, suffixes.contains(where: { name.hasSuffix($0) }) {
+                // Sized before it is read: a small compressed blob can be huge (a decompression bomb).
+                try spend(try blobSize(git_tree_entry_id(entry)), from: &budget)
                 result.append(GitFile(path: path, contents: try blobData(git_tree_entry_id(entry), maximumSize: Self.maximumFileSize)))
             }
         }

@@ -52,3 +52,15 @@ public enum DurationText {
         return "\((seconds / 6).rounded() / 10) min"
     }
 }
+
+/// A duration in a log line: `24 ms` in text logs, the number of seconds (`0.024`) in JSON logs.
+public struct LogSeconds: CustomStringConvertible, Sendable, Hashable {
+    public var seconds: Double
+
+    public init(_ duration: Duration) {
+        let components = duration.components
+        seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    public var description: String { DurationText.format(.milliseconds(Int64((seconds * 1000).rounded()))) }
+}

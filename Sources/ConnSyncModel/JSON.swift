@@ -114,6 +114,26 @@ private struct JSONWriter {
         }
     }
 
+    /// The slow path for text beyond ASCII: controls and invisible formatting characters as `\\uXXXX`.
+    mutating func writeScalars(_ text: String) {
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": append("\\\"")
+            case "\\": append("\\\\")
+            case "\n": append("\\n")
+            case "\r": append("\\r")
+            case "\t": append("\\t")
+            default:
+                if ControlCharacters.isControl(scalar) || ControlCharacters.isInvisibleFormat(scalar) {
+                    let hex = String(scalar.value, radix: 16)
+                    append("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex)
+                } else {
+                    bytes.append(contentsOf: String(scalar).utf8)
+                }
+            }
+        }
+    }
+
     mutating func newline(_ depth: Int) {
         guard pretty else { return }
         bytes.append(UInt8(ascii: "\n"))
@@ -126,9 +146,16 @@ private struct JSONWriter {
 
     mutating func writeString(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        // Fast path: most strings need no escaping.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        // Fast path: most strings need no escaping. 0xC2, 0xE2 and 0xEF lead the UTF-8 of C1
+        // controls and of bidi/zero-width characters, which are escaped too: JSON output is
+        // read on terminals.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0xC2 || $0 == 0xE2 || $0 == 0xEF }) {
             bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        if text.utf8.contains(where: { $0 >= 0x80 }) {
+            writeScalars(text)
             bytes.append(UInt8(ascii: "\""))
             return
         }

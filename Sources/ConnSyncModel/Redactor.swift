@@ -28,6 +28,19 @@ public struct Redactor: Sendable {
 
     public var isEmpty: Bool { byLength.isEmpty }
 
+    /// Whether `text` holds a known secret (in any of its forms).
+    public func containsSecret(_ text: String) -> Bool {
+        guard !lengths.isEmpty, text.utf8.count >= Self.minimumLength else { return false }
+        var text = text
+        return text.withUTF8 { bytes in
+            for length in lengths where length <= bytes.count {
+                guard let set = byLength[length] else { continue }
+                for start in 0...(bytes.count - length) where set.contains(Array(bytes[start..<(start + length)])) { return true }
+            }
+            return false
+        }
+    }
+
     /// A secret as it may come back: as is, percent-encoded, and the part after an auth
     /// scheme (`Basic <base64>`, `Bearer <token>`).
     static func forms(of secret: String) -> [String] {
@@ -83,12 +96,13 @@ public enum VendorText {
     /// Vendor text is cut to this many characters.
     public static let limit = 300
 
-    /// Redacted (on a generous window, so that a secret cannot survive the cut half-way),
-    /// control characters escaped, whitespace runs collapsed, cut to ``limit`` characters.
+    /// Whitespace runs collapsed first (so padding cannot push a secret across a cut), then
+    /// redacted, control characters escaped, and cut to ``limit`` characters.
     public static func clean(_ text: String, redactor: Redactor) -> String {
-        let window = text.utf8.count > 8192 ? String(decoding: Array(text.utf8.prefix(8192)), as: UTF8.self) : text
-        let redacted = redactor.redact(window)
-        let escaped = ControlCharacters.escaped(redacted.trimmingCharacters(in: .whitespacesAndNewlines))
+        let collapsed = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        // The window only bounds the work: a secret cut at its end lies far beyond the cut below.
+        let window = collapsed.utf8.count > 65536 ? String(decoding: Array(collapsed.utf8.prefix(65536)), as: UTF8.self) : collapsed
+        let escaped = ControlCharacters.escaped(redactor.redact(window))
         return escaped.count > limit ? String(escaped.prefix(limit)) + "…" : escaped
     }
 }

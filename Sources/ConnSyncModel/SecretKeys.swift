@@ -122,11 +122,18 @@ public enum SecretKeys {
         return result
     }
 
-    /// Whether `text` is a URL with user info (`scheme://user:pass@host`), which is masked.
+    /// Whether `text` holds a URL with user info (`scheme://user:pass@host`) anywhere, which is
+    /// masked. Every `://` is looked at, and the user info runs to the next whitespace (a
+    /// password may hold `#` or `/`): a `@` there counts, erring on the side of masking.
     public static func hasURLUserinfo(_ text: String) -> Bool {
-        guard let scheme = text.range(of: "://") else { return false }
-        let rest = text[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return authority.contains("@")
+        guard text.contains("://"), text.contains("@") else { return false }
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            let after = rest[scheme.upperBound...]
+            let authority = after.prefix { !$0.isWhitespace }
+            if authority.contains("@") { return true }
+            rest = after
+        }
+        return false
     }
 }

@@ -254,6 +254,13 @@ public struct PlanSummary: Sendable, Hashable, Codable {
     public var hasChanges: Bool { create + update + delete > 0 }
 }
 
+extension PlanSummary {
+    /// The counts as the summary line and the Markdown headline say them.
+    public var counts: String {
+        "\(create) to create, \(update) to update, \(delete) to delete, \(unchanged) unchanged"
+    }
+}
+
 /// The result of planning: every connection's change (no-ops included), the problems
 /// met, and fingerprints that let a saved plan detect that anything moved since.
 public struct Plan: Sendable, Hashable {
@@ -271,10 +278,17 @@ public struct Plan: Sendable, Hashable {
     public var desiredFingerprint: String
     public var providerCount: Int
     public var connectionCount: Int
+    /// The providers this plan had to observe (after `--target`), sorted.
+    public var providersInScope: [String]
+    /// Per connection and per provider: what a refused saved plan names as having moved.
+    public var fingerprintsByConnection: [Address: ConnectionFingerprint]
+    public var remoteFingerprintsByProvider: [String: String]
 
     public init(
         source: SourceInfo, changes: [Change], problems: [PlanProblem] = [], notes: [String] = [],
-        recordsToDrop: [Address] = [], remoteFingerprint: String = "", desiredFingerprint: String = "", providerCount: Int = 0, connectionCount: Int = 0
+        recordsToDrop: [Address] = [], remoteFingerprint: String = "", desiredFingerprint: String = "", providerCount: Int = 0,
+        connectionCount: Int = 0, providersInScope: [String] = [], fingerprintsByConnection: [Address: ConnectionFingerprint] = [:],
+        remoteFingerprintsByProvider: [String: String] = [:]
     ) {
         self.source = source
         self.changes = changes.sorted { $0.address < $1.address }
@@ -285,6 +299,24 @@ public struct Plan: Sendable, Hashable {
         self.desiredFingerprint = desiredFingerprint
         self.providerCount = providerCount
         self.connectionCount = connectionCount
+        self.providersInScope = providersInScope
+        self.fingerprintsByConnection = fingerprintsByConnection
+        self.remoteFingerprintsByProvider = remoteFingerprintsByProvider
+    }
+
+    /// Whether every provider in scope was observed and every connection planned. An
+    /// incomplete plan never reads as "No changes" (cli.md v1.1, "Honest summaries").
+    public var isComplete: Bool { problems.isEmpty }
+
+    /// The providers that failed: not observed, refused, or with a connection that could not
+    /// be planned (a `--target` that matched nothing counts against its provider).
+    public var failedProviders: [String] {
+        Set(problems.map(\.provider)).sorted()
+    }
+
+    /// M of "P of M providers failed": the providers in scope, and any a problem names.
+    public var providersConsidered: Int {
+        Set(providersInScope).union(problems.map(\.provider)).count
     }
 
     public var summary: PlanSummary {

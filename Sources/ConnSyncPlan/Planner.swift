@@ -14,10 +14,13 @@ public struct PlanInput: Sendable {
     /// (`plan --out`, `apply PLANFILE`) needs: working out the remote one serializes every
     /// remote object, a large part of a converged plan's CPU.
     public var fingerprints: Bool
+    /// The run's secret values: masked wherever a vendor's object holds one, redacted from
+    /// what the vendor said (ids in messages).
+    public var redactor: Redactor
 
     public init(
         desired: DesiredState, observations: [String: ProviderObservation], records: [PriorRecord], secretKey: [UInt8],
-        targets: [Address] = [], fingerprints: Bool = true
+        targets: [Address] = [], fingerprints: Bool = true, redactor: Redactor = .none
     ) {
         self.desired = desired
         self.observations = observations
@@ -25,6 +28,7 @@ public struct PlanInput: Sendable {
         self.secretKey = secretKey
         self.targets = targets
         self.fingerprints = fingerprints
+        self.redactor = redactor
     }
 }
 
@@ -110,7 +114,7 @@ public struct Planner: Sendable {
                     .success(
                         try planConnection(
                             connection, provider: provider, mapping: mapping, matches: matches, prior: recordIndex[connection.name],
-                            hasher: hasher, fingerprints: fingerprints))
+                            hasher: hasher, fingerprints: fingerprints, redactor: input.redactor))
                 )
             } catch {
                 return (!matches.isEmpty, .failure(error))
@@ -139,7 +143,7 @@ public struct Planner: Sendable {
                 problems.append(
                     PlanProblem(
                         address: target, provider: target.provider,
-                        message: "--target \(target) matches no connection of the desired state or of connsync's state; check the PROVIDER/NAME spelling"))
+                        message: "no connection matches --target \(target) in the desired state or in connsync's state; check the PROVIDER/NAME spelling"))
             }
         }
 
@@ -167,7 +171,12 @@ public struct Planner: Sendable {
         for index in all.indices where targetSet.isEmpty || targetSet.contains(all[index].address) {
             connectionCount += 1
             switch outcomes[index].take() {
-            case .some(.success(let change)): changes.append(change)
+            case .some(.success(let change)):
+                // What an interrupted run left is said even when nothing is left to do.
+                if change.action == .noOp {
+                    for note in change.notes where note.hasPrefix("an earlier apply") { notes.append("\(change.address): \(note)") }
+                }
+                changes.append(change)
             case .some(.failure(let error)):
                 problems.append(PlanProblem(address: all[index].address, provider: all[index].address.provider, message: error.message))
             case .none: break
@@ -190,7 +199,7 @@ public struct Planner: Sendable {
                 problems.append(
                     PlanProblem(
                         address: record.address, provider: provider.name,
-                        message: Self.duplicateMessage(name: record.address.name, provider: provider.name, matches: matches)))
+                        message: Self.duplicateMessage(name: record.address.name, provider: provider.name, matches: matches, redactor: input.redactor)))
                 continue
             }
             guard let remote = matches.first else {
@@ -199,7 +208,7 @@ public struct Planner: Sendable {
                 continue
             }
             let remoteView = mapping.normalize(remote.raw)
-            let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames)
+            let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: input.redactor)
             changes.append(
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
@@ -236,7 +245,12 @@ public struct Planner: Sendable {
                     connections: all.filter { targetSet.isEmpty || targetSet.contains($0.address) }, changes: changes, desired: input.desired,
                     hasher: hasher) : "",
             providerCount: input.desired.providers.count,
-            connectionCount: connectionCount
+            connectionCount: connectionCount,
+            providersInScope: scope,
+            fingerprintsByConnection: input.fingerprints ? connectionFingerprints(changes, hasher: hasher) : [:],
+            remoteFingerprintsByProvider: input.fingerprints
+                ? Dictionary(uniqueKeysWithValues: scope.map { ($0, remoteFingerprint(scope: [$0], observations: input.observations, hasher: hasher)) })
+                : [:]
         )
     }
 
@@ -244,10 +258,10 @@ public struct Planner: Sendable {
 
     private func planConnection(
         _ connection: DesiredConnection, provider: ProviderConfig, mapping: any VendorMapping, matches: [RemoteObject],
-        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool
+        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool, redactor: Redactor
     ) throws(MappingError) -> Change {
         if matches.count > 1 {
-            throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches))
+            throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches, redactor: redactor))
         }
         let desiredObject = mapping.vendorObject(for: connection, provider: provider)
         let desiredView = mapping.normalize(desiredObject)
@@ -278,7 +292,7 @@ public struct Planner: Sendable {
         // Only the desired fingerprint needs it at plan time; otherwise apply works it out.
         let appliedValueHash = fingerprints ? hasher.appliedValueHash(desiredView, of: connection.address, known: secretHashes) : nil
 
-        let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames)
+        let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: redactor)
         guard let remote = matches.first else {
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
             let differ = Differ(exactPaths: [], removalNote: "", sensitivity: sensitivity)
@@ -347,55 +361,11 @@ public struct Planner: Sendable {
             sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record)
     }
 
-    static func duplicateMessage(name: String, provider: String, matches: [RemoteObject]) -> String {
-        let ids = matches.compactMap(\.id)
+    /// The ids are the vendor's text: cleaned (redacted, escaped, bounded) before they are shown.
+    static func duplicateMessage(name: String, provider: String, matches: [RemoteObject], redactor: Redactor) -> String {
+        let ids = matches.compactMap(\.id).map { VendorText.clean($0, redactor: redactor) }
         let idText = ids.isEmpty ? "" : " (ids \(ids.joined(separator: ", ")))"
         return "\(matches.count) remote connections at \(provider) are named \"\(name)\"\(idText); "
             + "connsync never guesses: rename or delete the extra one at the vendor, then plan again"
-    }
-
-    // MARK: - fingerprints
-
-    private func remoteFingerprint(scope: [String], observations: [String: ProviderObservation], hasher: SecretHasher) -> String {
-        var parts: [String] = ["remote"]
-        for providerName in scope {
-            switch observations[providerName] {
-            case .observed(let objects)?:
-                let sorted = objects.sorted { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") }
-                parts.append(contentsOf: ["provider", providerName, String(sorted.count)])
-                parts.append(contentsOf: Parallel.map(sorted) { $0.raw.jsonString() })
-            case .failed(let message)?:
-                parts.append(contentsOf: ["failed", providerName, message])
-            case nil:
-                parts.append(contentsOf: ["missing", providerName])
-            }
-        }
-        // Parts are length-prefixed by the hasher, so the concatenation is unambiguous.
-        return hasher.hash(parts: parts)
-    }
-
-    /// Built from each planned connection's applied-value hash (a keyed hash of its whole
-    /// desired view), so the desired state is not serialized a second time.
-    private func desiredFingerprint(connections: [DesiredConnection], changes: [Change], desired: DesiredState, hasher: SecretHasher)
-        -> String
-    {
-        var parts: [String] = ["desired"]
-        for provider in desired.providers {
-            parts.append(
-                [
-                    provider.name, provider.type.rawValue, provider.effectiveBaseURL ?? "", provider.userId ?? "",
-                    provider.productName ?? "", provider.tenantId ?? "", provider.project ?? "", String(provider.prune),
-                ].joined(separator: "\u{1F}"))
-        }
-        var applied: [Address: String] = [:]
-        applied.reserveCapacity(changes.count)
-        for index in changes.indices {
-            if let hash = changes[index].recordUpdate?.appliedValueHash { applied[changes[index].address] = hash }
-        }
-        for connection in connections {
-            parts.append(connection.address.description)
-            parts.append(applied[connection.address] ?? "not planned")
-        }
-        return hasher.hash(parts: parts)
     }
 }

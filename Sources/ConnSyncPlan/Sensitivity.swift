@@ -7,10 +7,18 @@ import ConnSyncModel
 public struct Sensitivity: Sendable, Hashable {
     /// Key names the vendor declares secret beyond the word rules (e.g. `peakaKey`).
     public var secretKeyNames: Set<String>
+    /// The run's secret values: a remote string holding one is masked wherever it is (a
+    /// vendor may echo a token or a password into any field).
+    public var secretValues: Redactor
 
-    public init(secretKeyNames: Set<String> = []) {
+    public init(secretKeyNames: Set<String> = [], secretValues: Redactor = .none) {
         self.secretKeyNames = secretKeyNames
+        self.secretValues = secretValues
     }
+
+    /// The rule is its key names; the secret values are the run's, the same for every change.
+    public static func == (lhs: Sensitivity, rhs: Sensitivity) -> Bool { lhs.secretKeyNames == rhs.secretKeyNames }
+    public func hash(into hasher: inout Hasher) { hasher.combine(secretKeyNames) }
 
     public func isSecretKey(_ key: String) -> Bool {
         secretKeyNames.contains(key) || SecretKeys.looksSecret(key)
@@ -29,7 +37,7 @@ public struct Sensitivity: Sendable, Hashable {
     public func needsMask(_ value: Value) -> Bool {
         switch value {
         case .secret: return true
-        case .string(let text): return SecretKeys.hasURLUserinfo(text)
+        case .string(let text): return SecretKeys.hasURLUserinfo(text) || secretValues.containsSecret(text)
         case .object(let fields): return fields.contains { isSecretKey($0.key) || needsMask($0.value) }
         case .array(let items): return items.contains(where: needsMask)
         default: return false

@@ -42,6 +42,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         case rateLimited
         case server
         case transport
+        /// The request was never sent (cancelled before it left): nothing changed.
+        case notSent
         case invalidResponse
         /// The vendor answered 3xx: never followed.
         case redirected

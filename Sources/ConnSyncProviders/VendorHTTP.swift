@@ -59,7 +59,8 @@ struct VendorHTTP: Sendable {
 
     /// Sends one call. `path` starts with `/` and is already percent-encoded.
     func send(
-        _ method: String, _ path: String, headers extra: [String: String] = [:], body: Value? = nil, operation: String
+        _ method: String, _ path: String, headers extra: [String: String] = [:], body: Value? = nil, operation: String,
+        maximumBodySize: Int? = nil
     ) async throws(ProviderError) -> HTTPResponse {
         var headers = HTTPHeaders()
         for (name, value) in authHeaders + commonHeaders { headers.add(name: name, value: value) }
@@ -76,12 +77,14 @@ struct VendorHTTP: Sendable {
         } catch {
             throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "\(error)")
         }
-        let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data)
+        let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data, maximumBodySize: maximumBodySize)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
         } catch let error as TransportError {
-            throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: error.description)
+            throw ProviderError(
+                kind: error == .cancelledBeforeSending ? .notSent : .transport, operation: operation, provider: config.name,
+                message: error.description)
         } catch is CancellationError {
             throw ProviderError(kind: .transport, operation: operation, provider: config.name, message: "cancelled")
         } catch {
@@ -89,7 +92,7 @@ struct VendorHTTP: Sendable {
         }
         // Redirects are never followed: credentials never leave the configured origin.
         if (300..<400).contains(response.status) {
-            let target = response.headers["Location"].flatMap(Self.host(ofLocation:)) ?? "an unnamed location"
+            let target = response.headers["Location"].flatMap(Self.host(ofLocation:)).map(clean) ?? "an unnamed location"
             throw ProviderError(
                 kind: .redirected, operation: operation, provider: config.name, status: response.status,
                 message: "the vendor redirects to \(target); connsync never follows redirects, so credentials stay with the configured origin: check spec.baseURL")

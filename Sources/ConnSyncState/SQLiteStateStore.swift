@@ -87,7 +87,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         } catch let error as StateError {
             throw error
         } catch {
-            throw StateError.storage(location: "sqlite:\(path)", message: "cannot open: \(error)")
+            throw StateError.storage(location: "sqlite:\(path)", message: "cannot open: \(ErrorText.describe(error))")
         }
         openingNotes = notes
     }
@@ -105,7 +105,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
 
     func storageError(_ error: any Error) -> StateError {
         if let error = error as? StateError { return error }
-        return .storage(location: "sqlite:\(path)", message: "\(error)")
+        return .storage(location: "sqlite:\(path)", message: ErrorText.describe(error))
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

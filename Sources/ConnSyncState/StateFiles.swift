@@ -20,6 +20,12 @@ enum StateFiles {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let isOwnFolder = URL(fileURLWithPath: folder).lastPathComponent == ownFolderName
         var info = stat()
+        // connsync's own folder is never a symlink: its chmod and files would land elsewhere.
+        if isOwnFolder, lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            throw StateError.storage(
+                location: "sqlite:\(path)",
+                message: "\(folder) is a symlink; connsync does not follow one for its own folder: remove it, or name the state with --state")
+        }
         if stat(folder, &info) != 0 {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } else if isOwnFolder, info.st_mode & 0o077 != 0 {

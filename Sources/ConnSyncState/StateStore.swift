@@ -278,6 +278,22 @@ public enum StateLocation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// For plan headers (cli.md v1.1): a SQLite path made absolute, a PostgreSQL URL without
+    /// its credentials (user and password).
+    public var shown: String {
+        switch self {
+        case .sqlite(let path):
+            return "sqlite:" + URL(fileURLWithPath: path).standardizedFileURL.path
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres://****" }
+            components.user = nil
+            components.password = nil
+            components.query = components.queryItems?.filter { $0.name == "schema" }.isEmpty == false
+                ? "schema=" + (components.queryItems?.first { $0.name == "schema" }?.value ?? "") : nil
+            return components.string ?? "postgres://****"
+        }
+    }
+
     static func redact(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "****"

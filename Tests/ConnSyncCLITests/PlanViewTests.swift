@@ -143,7 +143,7 @@ struct PlanViewTests {
         #expect(json["format_version"] == "1.0")
         #expect(json[path: "source.commit"] == "3f2a9c1e0d4b5a69788796a5b4c3d2e1f0a9b8c7")
         #expect(json[path: "source.kind"] == "git")
-        #expect(json["summary"] == ["create": 1, "update": 2, "delete": 0, "unchanged": 0])
+        #expect(json["summary"] == ["create": 1, "update": 2, "delete": 0, "unchanged": 0, "complete": true, "providers": 3, "failed_providers": []])
         let changes = try #require(json["resource_changes"]?.arrayValue)
         #expect(changes.compactMap { $0["address"]?.stringValue } == ["reporter-prod/orders-reporting", "wiremock-prod/orders", "wix-site/MyExternalDatabase"])
         let reporter = changes[0]

@@ -139,7 +139,7 @@ struct InvalidDocumentTests {
             expected: [("doc.yaml:7:12: Provider/p: spec.baseURL: must be an absolute http(s) URL such as https://api.example.com (got 'ftp://bi.example')", "invalid-url")]),
         InvalidCase(
             "providerMissingBaseURL",
-            "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: lerian-reporter\n",
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: lerian-reporter\n  productName: reporting\n",
             expected: [("doc.yaml:6:3: Provider/p: spec.baseURL: required field is missing: lerian-reporter has no default base URL; set the URL of your lerian-reporter API", "missing-field")]),
         InvalidCase(
             "wiremockMissingUserId",
@@ -180,7 +180,7 @@ struct InvalidDocumentTests {
         InvalidCase(
             "unknownAuthKey",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: wix-data\n  auth:\n    apiKey: {fromEnv: T}\n",
-            expected: [("doc.yaml:8:5: Provider/p: spec.auth.apiKey: unknown key 'apiKey'; auth has token, or username and password", "unknown-key"), ("doc.yaml:8:5: Provider/p: spec.auth.token: required field is missing: wix-data needs auth.token, e.g. token: {fromEnv: P_TOKEN}", "missing-field")]),
+            expected: [("doc.yaml:8:5: Provider/p: spec.auth.apiKey: unknown key 'apiKey'; auth has token, username and password", "unknown-key"), ("doc.yaml:8:5: Provider/p: spec.auth.token: required field is missing: wix-data needs auth.token, e.g. token: {fromEnv: P_TOKEN}", "missing-field")]),
         InvalidCase(
             "tokenOnDatafor",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: datafor\n  baseURL: https://x.example\n  auth:\n    token: {fromEnv: T}\n    username: a\n    password: {fromEnv: P}\n",
@@ -256,7 +256,7 @@ struct InvalidDocumentTests {
         InvalidCase(
             "connectionUnknownKey",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: orders\n  hostname: x\n",
-            expected: [("doc.yaml:8:3: Connection/c: spec.hostname: unknown key 'hostname'; a Connection spec has provider, databaseRef, options and the Database fields (engine, host, port, database, username, password, schema, ssl)", "unknown-key")]),
+            expected: [("doc.yaml:8:3: Connection/c: spec.hostname: unknown key 'hostname'; a Connection spec has provider, databaseRef, options, engine, host, port, database, username, password, schema and ssl", "unknown-key")]),
         InvalidCase(
             "schemaAtDatafor",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: df\n  databaseRef: orders\n  schema: public\n",
@@ -308,11 +308,11 @@ struct InvalidDocumentTests {
         InvalidCase(
             "duplicateProvider",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: wm\nspec:\n  type: wix-data\n  auth: {token: {fromEnv: T}}\n",
-            expected: [("doc.yaml:1:1: Provider/wm: metadata.name: a Provider named 'wm' is already defined at base.yaml:1:1; names are unique per kind", "duplicate-name")]),
+            expected: [("doc.yaml:4:9: Provider/wm: metadata.name: a Provider named 'wm' is already defined at base.yaml:3:18; names are unique per kind", "duplicate-name")]),
         InvalidCase(
             "duplicateConnection",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: orders\n---\napiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: orders\n  port: 6432\n",
-            expected: [("doc.yaml:9:1: Connection/c: metadata.name: a Connection named 'c' of Provider wm is already defined at doc.yaml:1:1; names are unique per provider", "duplicate-name")]),
+            expected: [("doc.yaml:12:9: Connection/c: metadata.name: a Connection named 'c' of Provider wm is already defined at doc.yaml:4:9; names are unique per provider", "duplicate-name")]),
         InvalidCase(
             "duplicateKey",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  host: a.internal\n  host: b.internal\n",
@@ -340,8 +340,12 @@ struct InvalidDocumentTests {
             expected: [("doc.yaml:7:16: Provider/rep2: spec.productName: must match ^[a-zA-Z0-9_-]+$ and be at most 100 characters (got 'reporting\\n')", "invalid-value")]),
         InvalidCase(
             "tenantIdInjectingAHeader",
-            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep2}\nspec:\n  type: lerian-reporter\n  baseURL: https://r.example\n  tenantId: \"acme\\r\\nX-Evil: 1\"\n",
-            expected: [("doc.yaml:7:13: Provider/rep2: spec.tenantId: must be one line of text without control characters (it is sent as a header)", "invalid-value")]),
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep2}\nspec:\n  type: lerian-reporter\n  baseURL: https://r.example\n  productName: reporting\n  tenantId: \"acme\\r\\nX-Evil: 1\"\n",
+            expected: [("doc.yaml:8:13: Provider/rep2: spec.tenantId: must be one line of text without control characters (it is sent as a header)", "invalid-value")]),
+        InvalidCase(
+            "baseURLWithCredentials",
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: p}\nspec:\n  type: wix-data\n  baseURL: https://admin:hunter2@wix.example\n  auth: {token: {fromEnv: T}}\n",
+            expected: [("doc.yaml:6:12: Provider/p: spec.baseURL: must not hold credentials (user:password@): put them in spec.auth, which is sent as the vendor expects", "invalid-url")]),
         InvalidCase(
             "unsetEnvSecret",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  password: {fromEnv: NOT_SET_ANYWHERE}\n",
@@ -350,7 +354,7 @@ struct InvalidDocumentTests {
         InvalidCase(
             "missingSecretFile",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  password: {fromFile: /nonexistent/connsync/secret}\n",
-            expected: [("doc.yaml:6:13: Database/x: spec.password: cannot read secret file /nonexistent/connsync/secret; check the path and its permissions", "unresolved-secret")],
+            expected: [("doc.yaml:6:13: Database/x: spec.password: secret file /nonexistent/connsync/secret lies outside the source and outside the secrets folders (/run/secrets); refused, nothing was read: keep it in the source, or name its folder with --secrets-dir", "unresolved-secret")],
             resolveSecrets: true),
     ]
 

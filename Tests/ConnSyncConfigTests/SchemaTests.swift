@@ -80,7 +80,7 @@ struct SchemaTests {
             "yamlSyntax", "duplicateKey", "unknownProvider", "unknownDatabase", "schemaAtDatafor", "sslAtWiremock",
             "mongodbAtWiremock", "inheritedMongodbAtDatafor", "wiremockMissingFields", "hostAtWix", "wixMissingEndpoint",
             "credibleNameWithDot", "credibleReservedName", "lerianNameTooShort", "duplicateProvider", "duplicateConnection",
-            "unsetEnvSecret", "missingSecretFile", "badReferenceInOptions", "yamlAnchorAndAlias", "yamlAnchoredMapping",
+            "unsetEnvSecret", "missingSecretFile", "badReferenceInOptions", "yamlAnchorAndAlias", "yamlAnchoredMapping", "baseURLWithCredentials",
         ]
         let checked = InvalidDocumentTests.cases.filter { !loaderOnly.contains($0.name) }
         #expect(checked.count >= 40)

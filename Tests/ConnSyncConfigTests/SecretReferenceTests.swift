@@ -37,6 +37,17 @@ struct SecretReferenceTests {
         #expect(!message.contains("outside-secret-value"))
     }
 
+    @Test func aMissingFileOutsideReadsLikeAnExistingOne() throws {
+        let source = try TemporaryDirectory()
+        defer { source.remove() }
+        var messages: [String] = []
+        for path in ["/etc/passwd", "/nonexistent/connsync-probe"] {
+            try source.write(Self.database("{fromFile: \(path)}"), to: "doc.yaml")
+            messages.append(try #require(load(source).errors.first).message.replacingOccurrences(of: path, with: "PATH"))
+        }
+        #expect(messages[0] == messages[1])
+    }
+
     @Test func aSymlinkInTheSourceThatLeadsOutsideIsRefused() throws {
         let parent = try TemporaryDirectory()
         defer { parent.remove() }

@@ -73,4 +73,35 @@ struct GitSymlinkTests {
         let outside = try await Self.repository(other, references: [:], links: ["config/evil.yaml": "/etc/hostname"])
         #expect(throws: SourceError.self) { try load(outside, cache: other) }
     }
+
+    @Test func aTagCannotStandInForTheBranchItIsNamedLike() async throws {
+        let directory = try TemporaryDirectory(prefix: "connsync-gitref")
+        defer { directory.remove() }
+        let path = try await Self.repository(directory, references: [:], links: [:])
+        let main = try await git(["rev-parse", "HEAD"], in: path)
+        try directory.write("apiVersion: connsync/v1\nkind: Database\nmetadata: {name: pr}\nspec: {port: 1}\n", to: "work/config/pr.yaml")
+        try await git(["add", "-A"], in: path)
+        try await git(["commit", "-q", "-m", "pr"], in: path)
+        let pr = try await git(["rev-parse", "HEAD"], in: path)
+        try await git(["reset", "-q", "--hard", main], in: path)
+        try await git(["tag", "main", pr], in: path)
+        let reader = GitReader(cacheDirectory: directory.path + "/cache", credentials: GitCredentials())
+        #expect(throws: GitError.ambiguousRef(repository: path, ref: "main", names: ["refs/heads/main", "refs/tags/main"])) {
+            try reader.snapshot(repository: path, ref: "main")
+        }
+        #expect(try reader.snapshot(repository: path, ref: "refs/heads/main").commitID == main)
+        // Names that point at one commit are not ambiguous.
+        try await git(["tag", "-f", "main", main], in: path)
+        #expect(try reader.snapshot(repository: path, ref: "main").commitID == main)
+    }
+
+    @Test func theYAMLOfACommitIsSizedBeforeItIsRead() async throws {
+        let directory = try TemporaryDirectory(prefix: "connsync-gitsize")
+        defer { directory.remove() }
+        let path = try await Self.repository(directory, references: ["a": "x"], links: [:])
+        let reader = GitReader(cacheDirectory: directory.path + "/cache", credentials: GitCredentials())
+        let snapshot = try reader.snapshot(repository: path, ref: "HEAD")
+        #expect(try snapshot.files(under: "config", suffixes: [".yaml"]).count == 1)
+        #expect(throws: GitError.self) { try snapshot.files(under: "config", suffixes: [".yaml"], maximumTotal: 10) }
+    }
 }

@@ -58,7 +58,9 @@ struct TrustTextTests {
     @Test func urlUserInfoIsDetected() {
         #expect(SecretKeys.hasURLUserinfo("postgres://app:hunter2@db.internal:5432/orders"))
         #expect(SecretKeys.hasURLUserinfo("https://token@example.com"))
-        #expect(!SecretKeys.hasURLUserinfo("https://example.com/a@b"))
+        #expect(SecretKeys.hasURLUserinfo("see http://docs.example.com/x and https://admin:Hunter2pw@db.internal"))
+        #expect(SecretKeys.hasURLUserinfo("https://admin:p#ss@db.internal"))
+        #expect(SecretKeys.hasURLUserinfo("https://admin:pa/ss@db.internal"))
         #expect(!SecretKeys.hasURLUserinfo("mail@example.com"))
     }
 
@@ -83,7 +85,26 @@ struct TrustTextTests {
         #expect(clean.count <= VendorText.limit + 1)
         let hostile = VendorText.clean("evil\u{1B}[2J\u{1B}]0;owned\u{07}\nnext\u{202E}line", redactor: .none)
         #expect(!hostile.contains("\u{1B}") && !hostile.contains("\n") && !hostile.contains("\u{202E}") && !hostile.contains("\u{07}"))
-        #expect(hostile.contains("\\u{1B}[2J") && hostile.contains("\\n") && hostile.contains("\\u{202E}"))
+        // Escapes are shown as escapes; whitespace (line breaks included) collapses to one space.
+        #expect(hostile.contains("\\u{1B}[2J") && hostile.contains("\\u{202E}") && hostile.contains("owned\\u{7} next"))
+    }
+
+    @Test func paddingCannotPushASecretAcrossTheCut() {
+        let secret = "SECRETTOKEN123"
+        let redactor = Redactor(secrets: [secret])
+        for padding in [8190, 8192 - secret.count / 2, 65530, 70000] {
+            let text = String(repeating: " ", count: padding) + secret + " tail"
+            let clean = VendorText.clean(text, redactor: redactor)
+            #expect(!clean.contains("SECRETTOKEN"), "padding \(padding): \(clean)")
+        }
+        #expect(redactor.containsSecret("host SECRETTOKEN123.example"))
+        #expect(!redactor.containsSecret("host other.example"))
+    }
+
+    @Test func jsonEscapesC1ControlsAndBidiOverrides() {
+        let text = Value.string("a\u{9B}2Jb\u{202E}c\u{200B}d").jsonString()
+        #expect(text == #""a\u009b2Jb\u202ec\u200bd""#)
+        #expect(Value.string("plain ünïcode").jsonString() == "\"plain ünïcode\"")
     }
 
     @Test func diagnosticsEscapeWhatCameFromTheYAML() {

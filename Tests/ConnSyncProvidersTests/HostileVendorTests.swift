@@ -37,6 +37,44 @@ struct HostileVendorTests {
         #expect(elsewhere.requests.isEmpty, "the redirect was followed")
     }
 
+    @Test func aRedirectToATokenShapedHostIsRedacted() async throws {
+        let token = "tok-in-the-host-91"
+        let vendor = try CaptureServer { _ in CaptureServer.Reply(status: 302, headers: [("Location", "https://\(token).attacker.example/x")], body: "") }
+        defer { vendor.stop() }
+        try await withTransport { transport in
+            var config = providerConfig(.wixData, base: vendor.url)
+            config.auth = ProviderAuth(token: .resolved(token))
+            let provider = try ProviderFactory.make(config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
+            let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
+            #expect(error?.description.contains(token) == false)
+            #expect(error?.description.contains("(sensitive).attacker.example") == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test func aLaterPageCannotHoldMoreThanAPage() async throws {
+        let vendor = try CaptureServer { request in
+            request.path.contains("page=1&")
+                ? CaptureServer.Reply(body: wiremockPage(100, meta: #"{"page":1,"total":300,"totalPages":3}"#))
+                : CaptureServer.Reply(body: wiremockPage(5000, start: 1000, meta: #"{"page":2,"total":300,"totalPages":3}"#))
+        }
+        defer { vendor.stop() }
+        try await withTransport { transport in
+            let provider = try makeProvider(.wiremockCloud, base: vendor.url, transport: transport)
+            let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
+            #expect(error?.description.contains("holds 5000 connections, more than a page of 100") == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test func aFullFirstPageWithoutACountIsRefused() async throws {
+        let vendor = try CaptureServer { _ in CaptureServer.Reply(body: wiremockPage(100, meta: "{}")) }
+        defer { vendor.stop() }
+        try await withTransport { transport in
+            let provider = try makeProvider(.wiremockCloud, base: vendor.url, transport: transport)
+            let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
+            #expect(error?.description.contains("a full first page without a total or a page count") == true)
+        }
+    }
+
     @Test func anAbsurdPageCountFailsTheProviderAfterOneRequest() async throws {
         let vendor = try CaptureServer { _ in CaptureServer.Reply(body: wiremockPage(100, meta: #"{"page":1,"totalPages":1000000}"#)) }
         defer { vendor.stop() }
@@ -215,6 +253,7 @@ struct HostAllowListTests {
 
     @Test func aBadPatternIsAnError() {
         #expect(throws: HostPatternError.self) { try HostAllowList(patterns: ["https://x.example"]) }
+        #expect(throws: HostPatternError.self) { try HostAllowList(patterns: ["::1"]) }
         #expect(throws: HostPatternError.self) { try HostAllowList(patterns: ["a.*.example"]) }
     }
 }

@@ -62,6 +62,18 @@ struct WriteAheadStateTests {
         try await store.close()
     }
 
+    @Test func aSymlinkedOwnFolderIsRefusedAndItsTargetUntouched() async throws {
+        let directory = try TemporaryDirectory(prefix: "connsync-state")
+        defer { directory.remove() }
+        let victim = directory.url.appendingPathComponent("victim").path
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+        chmod(victim, 0o1777)
+        try FileManager.default.createSymbolicLink(atPath: directory.path + "/.connsync", withDestinationPath: victim)
+        #expect(throws: StateError.self) { try SQLiteStateStore(path: directory.path + "/.connsync/state.db") }
+        #expect(try mode(of: victim) == 0o777)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: victim).isEmpty)
+    }
+
     @Test func anEmptyStateFileIsAnErrorNotNewState() async throws {
         let directory = try TemporaryDirectory(prefix: "connsync-state")
         defer { directory.remove() }

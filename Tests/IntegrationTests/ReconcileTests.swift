@@ -278,10 +278,12 @@ struct ReconcileBehaviourTests {
             let plan = try await workspace.plan(["--detailed-exitcode"])
             #expect(plan.status == 1)
             #expect(plan.stderr.contains("wm: observe wm: 401 Unauthorized"))
-            #expect(plan.stdout.contains("Plan: 3 to create, 0 to update, 0 to delete, 0 unchanged."))
+            // Honest summaries (cli.md v1.1): a failure never reads as a complete plan.
+            #expect(plan.stdout.contains("Plan incomplete: 3 to create, 0 to update, 0 to delete, 0 unchanged; 1 of 4 providers failed."), "\(plan)")
             let apply = try await workspace.apply()
             #expect(apply.status == 1)
-            #expect(apply.stdout.contains("Apply complete: 3 created, 0 updated, 0 deleted, 1 failed."))
+            #expect(apply.stdout.contains("✗ wm: could not be observed: observe wm: 401 Unauthorized"), "\(apply)")
+            #expect(apply.stdout.contains("Apply complete: 3 created, 0 updated, 0 deleted, 1 failed.\n\nFailed (1):\n  ✗ wm: could not be observed"))
         }
     }
 
@@ -302,7 +304,8 @@ struct ReconcileBehaviourTests {
             try await workspace.clearRequests()
             let apply = try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"])
             #expect(apply.status == 1)
-            #expect(apply.stderr.contains("the remote state changed since this plan was saved"))
+            // The refusal names what moved.
+            #expect(apply.stderr.contains("the plan no longer matches: wm/orders changed at the vendor (the whole connection). Nothing was sent"), "\(apply)")
             #expect(try await workspace.writes().isEmpty)
         }
     }
@@ -315,13 +318,17 @@ struct ReconcileBehaviourTests {
             let applied = try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"])
             #expect(applied.status == 0, "\(applied)")
             #expect(applied.stdout.contains("✓ wm/orders created (POST 201"))
+            // The same file again: it says the plan was applied already.
+            let again = try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"])
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("this plan was already applied"), "\(again)")
 
             #expect(try await workspace.plan(["--out", planFile]).status == 0)
             workspace.environment["ORDERS_PASSWORD"] = TestSecrets.rotatedPassword
             try await workspace.clearRequests()
             let refused = try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"])
             #expect(refused.status == 1)
-            #expect(refused.stderr.contains("the desired state changed since this plan was saved"))
+            #expect(refused.stderr.contains("wm/orders changed in the desired state (a secret)"), "\(refused)")
             #expect(try await workspace.writes().isEmpty)
         }
     }
@@ -413,7 +420,8 @@ struct ReconcileBehaviourTests {
             #expect(try await workspace.writes().count == 1)
             let typo = try await workspace.plan(["--target", "cd/ordres"])
             #expect(typo.status == 1)
-            #expect(typo.stderr.contains("--target cd/ordres matches no connection"))
+            #expect(typo.stderr.contains("no connection matches --target cd/ordres"))
+            #expect(typo.stdout.contains("Plan incomplete: 0 to create, 0 to update, 0 to delete, 0 unchanged; 1 of 1 providers failed."), "\(typo)")
         }
     }
 

@@ -22,6 +22,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var lockTimeout: LockTimeoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var options: PlanOptions
     @OptionGroup var trust: TrustOptions
@@ -50,10 +51,10 @@ struct ApplyCommand: AsyncParsableCommand {
         let lock: AcquiredLock
         do {
             lock = try await session.store.acquireLock(
-                context.lockHolder(command: "connsync apply"), options: LockOptions(timeout: state.lockTimeoutDuration))
+                context.lockHolder(command: "connsync apply"), options: LockOptions(timeout: lockTimeout.duration))
         } catch {
             await session.close()
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         if let previous = lock.tookOverFrom {
@@ -91,33 +92,28 @@ struct ApplyCommand: AsyncParsableCommand {
         do {
             run = try await session.plan(targets: targets, fingerprints: saved != nil)
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             return 1
         }
-        if let saved {
-            if saved.desiredFingerprint != run.plan.desiredFingerprint {
-                console.error(
-                    "Error: the desired state changed since this plan was saved (source \(saved.source.location)); nothing was sent. Run `connsync plan --out` again."
-                )
-                return 1
-            }
-            if saved.remoteFingerprint != run.plan.remoteFingerprint {
-                console.error(
-                    "Error: the remote state changed since this plan was saved; nothing was sent. Run `connsync plan --out` again to review the new plan."
-                )
-                return 1
-            }
+        if let saved, let refusal = saved.refusal(comparedWith: run.plan) {
+            console.error("Error: \(refusal)")
+            return 1
         }
         if format != .json { session.show(run.plan, format: format, command: "apply") }
         let actionable = run.plan.actionable
+        let view = ApplyView(style: session.style)
         guard !actionable.isEmpty else {
+            if format == .text, !run.plan.problems.isEmpty {
+                console.line()
+                for problem in run.plan.problems { console.line(view.line(problem)) }
+            }
             // Nothing to send, perhaps state to bring in step (remote ids learnt, an interrupted
             // run's pending records adopted): that needs no confirmation.
             if run.hasWork {
                 do {
                     _ = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
                 } catch {
-                    console.error("Error: \(error)")
+                    console.error("Error: \(ErrorText.describe(error))")
                     return 1
                 }
             }
@@ -137,29 +133,59 @@ struct ApplyCommand: AsyncParsableCommand {
                 return 1
             }
         }
-        if format == .text { console.line() }
+        if format == .text {
+            console.line()
+            for problem in run.plan.problems { console.line(view.line(problem)) }
+        }
         session.progress.expectChanges(actionable.count)
         let report: ApplyReport
         do {
-            report = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
+            report = try await Self.interruptible(session: session) {
+                try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
+            }
         } catch {
-            session.progress.clear()
-            console.error("Error: \(error)")
+            session.progress.finish()
+            console.error("Error: \(ErrorText.describe(error))")
             return 1
         }
-        session.progress.clear()
+        session.progress.finish()
         switch format {
         case .json:
             console.write(Self.json(plan: run.plan, report: report))
         default:
             console.line()
-            console.line(ApplyView(style: session.style).summary(report))
+            console.line(view.summary(report))
+            for line in view.failures(report) { console.line(line) }
         }
         if let stateError = report.stateError {
             console.error(
                 "Error: \(stateError)\nChanges not yet sent once state could no longer be written were not sent; run `connsync plan` to see where the vendors stand.")
         }
         return report.isSuccess ? 0 : 1
+    }
+
+    /// Runs the apply so that Ctrl-C (SIGINT) or SIGTERM interrupts it cleanly: no new change is
+    /// sent, what is in flight is given up, what was done is recorded (an "interrupted"
+    /// history row), and the caller releases the lock. A second Ctrl-C ends the process.
+    static func interruptible(session: ReconcileSession, _ body: @escaping @Sendable () async throws -> ApplyReport) async throws -> ApplyReport {
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+        let work = Task { try await body() }
+        let console = session.context.console
+        let progress = session.progress
+        let watcher = Task {
+            let signal = await signals.wait()
+            guard !Task.isCancelled else { return }
+            signals.restore()
+            progress.clear()
+            console.error(
+                "\nInterrupted (\(signal == SIGINT ? "SIGINT" : "SIGTERM")): sending nothing more, recording what was done. Press Ctrl-C again to stop at once.")
+            work.cancel()
+        }
+        defer {
+            watcher.cancel()
+            signals.restore()
+        }
+        return try await work.value
     }
 
     static func json(plan: Plan, report: ApplyReport) -> String {
@@ -178,6 +204,9 @@ struct ApplyCommand: AsyncParsableCommand {
             case .refused(let reason):
                 entry["status"] = "refused"
                 entry["error"] = .string(reason)
+            case .notSent(let reason):
+                entry["status"] = "not-sent"
+                entry["error"] = .string(reason)
             }
             return .object(entry)
         }
@@ -187,7 +216,8 @@ struct ApplyCommand: AsyncParsableCommand {
                 "results": .array(results),
                 "summary": [
                     "created": .int(report.created), "updated": .int(report.updated), "deleted": .int(report.deleted),
-                    "failed": .int(report.failed + report.problems.count),
+                    "failed": .int(report.failed + report.problems.count), "not_sent": .int(report.notSent),
+                    "interrupted": .bool(report.wasInterrupted),
                 ],
             ],
         ]

@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             port = try await emulator.start()
         } catch {
-            console.error("Error: cannot start the emulator: \(error)")
+            console.error("Error: cannot start the emulator: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         let base = "http://127.0.0.1:\(port)"
@@ -88,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             store = try await openStateStore(location)
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             await emulator.stop()
             throw ExitCode(1)
         }
@@ -107,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
             step("connsync apply --auto-approve: converge every vendor")
             session.progress.expectChanges(first.plan.actionable.count)
             let report = try await session.engine.apply(first, command: "connsync demo", host: "demo")
-            session.progress.clear()
+            session.progress.finish()
             console.line(ApplyView(style: style).summary(report))
 
             step("connsync plan again: nothing left to do")
@@ -119,7 +119,7 @@ struct DemoCommand: AsyncParsableCommand {
             console.line("Next: `connsync validate --dir examples`, then point examples/providers.yaml at your vendors.")
             succeeded = report.isSuccess && !second.plan.summary.hasChanges && second.plan.problems.isEmpty
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
         }
         await session.close()
         await emulator.stop()

@@ -78,7 +78,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         do {
             bound = try await emulator.start()
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         console.line("listening on http://\(host):\(bound)")
@@ -115,4 +115,10 @@ final class SignalWaiter: @unchecked Sendable {
 
     /// Signals as they come.
     var received: AsyncStream<Int32> { stream }
+
+    /// Gives the signals back their default action (a second Ctrl-C then ends the process).
+    func restore() {
+        for source in sources { source.cancel() }
+        for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) }
+    }
 }

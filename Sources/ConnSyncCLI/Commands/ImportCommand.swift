@@ -51,14 +51,14 @@ struct ImportCommand: AsyncParsableCommand {
             let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
                 .load(from: origin)
             guard let state = result.state else {
-                for error in result.errors { console.error("Error: \(error)") }
+                for error in result.errors { console.error("Error: \(ErrorText.describe(error))") }
                 throw ExitCode(1)
             }
             loaded = state
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         var providers: [ProviderConfig] = []
@@ -100,16 +100,19 @@ struct ImportCommand: AsyncParsableCommand {
                 }
                 imports.append((config, objects.filter { !declared.contains($0.name) }))
             } catch {
-                console.error("Error: \(error)")
+                console.error("Error: \(ErrorText.describe(error))")
                 failed = true
             }
         }
         await stack.shutdown()
         if failed { throw ExitCode(1) }
 
-        let result = ImportBuilder().build(imports, reservedDatabaseNames: Set(loaded.databases.map(\.name)))
+        // Databases written by an earlier import under --out are written again, under the same
+        // names (re-import is idempotent); only those declared elsewhere are reserved.
+        let reserved = Set(loaded.databases.filter { !isUnderOut($0.location) }.map(\.name))
+        let result = ImportBuilder().build(imports, reservedDatabaseNames: reserved)
         for skipped in result.skipped {
-            console.error("Skipped \(skipped.provider)/\(skipped.name): \(skipped.reason)")
+            console.error("Skipped \(skipped.provider)/\(ControlCharacters.escaped(String(skipped.name.prefix(200)))): \(skipped.reason)")
         }
         if let out {
             do {
@@ -119,7 +122,7 @@ struct ImportCommand: AsyncParsableCommand {
                     try Data(document.contents.utf8).write(to: url, options: .atomic)
                 }
             } catch {
-                console.error("Error: cannot write under \(out): \(error)")
+                console.error("Error: cannot write under \(out): \(ErrorText.describe(error))")
                 throw ExitCode(1)
             }
             console.error("Wrote \(result.documents.count) document\(result.documents.count == 1 ? "" : "s") under \(out).")

@@ -18,6 +18,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var lockTimeout: LockTimeoutOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var options: PlanOptions
     @OptionGroup var trust: TrustOptions
@@ -40,7 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
             run = try await session.plan(targets: options.targets, fingerprints: out != nil)
         } catch {
             await session.close()
-            context.console.error("Error: \(error)")
+            context.console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         await session.close()
@@ -98,7 +99,7 @@ struct ReconcileSession {
         let engine = Engine(
             buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
             delegate: progress, gate: gate)
-        let display = (try? state.location(environment: context.environment).description) ?? "state"
+        let display = (try? state.location(environment: context.environment).shown) ?? "state"
         return ReconcileSession(
             context: context, desired: desired, store: store, stack: stack, engine: engine, progress: progress, style: style,
             stateDisplay: storeOverride == nil ? display : "demo state")
@@ -109,9 +110,14 @@ struct ReconcileSession {
         // The providers the desired state brings in; one in scope only through state (prune)
         // is counted when the engine starts observing it (state is read once, by the engine).
         progress.expectProviders(Planner.providersInScope(desired: desired, records: [], targets: targets).count)
-        let run = try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
-        progress.clear()
-        return run
+        do {
+            let run = try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
+            progress.finish()
+            return run
+        } catch {
+            progress.finish()
+            throw error
+        }
     }
 
     /// Prints the plan in `format` on stdout, and problems on stderr (text) or in the JSON.
@@ -119,13 +125,14 @@ struct ReconcileSession {
         let console = context.console
         switch format {
         case .text:
-            console.write(PlanTextView(style: style, command: command).render(plan))
+            console.write(PlanTextView(style: style, command: command, state: stateDisplay).render(plan))
         case .json:
-            console.write(PlanJSONView().render(plan))
+            console.write(PlanJSONView(state: stateDisplay).render(plan))
         case .markdown:
-            console.write(PlanMarkdownView().render(plan))
+            console.write(PlanMarkdownView(state: stateDisplay).render(plan))
         }
-        if format != .json {
+        // apply shows them as ✗ lines on stdout instead.
+        if format != .json, command == "plan" {
             for problem in plan.problems {
                 console.error(style.red("Error: ") + problem.description)
             }
@@ -135,71 +142,5 @@ struct ReconcileSession {
     func close() async {
         await stack.shutdown()
         try? await store.close()
-    }
-}
-
-/// A plan saved by `plan --out FILE`: where it came from and the fingerprints that must not
-/// have moved when `apply FILE` runs. It holds no secret (the plan inside is masked).
-struct SavedPlan {
-    static let format = "connsync-saved-plan"
-
-    var source: SourceInfo
-    var targets: [Address]
-    var remoteFingerprint: String
-    var desiredFingerprint: String
-    var state: String
-    var plan: Value
-
-    init(run: Engine.PlanRun, state: String) {
-        source = run.plan.source
-        targets = run.targets
-        remoteFingerprint = run.plan.remoteFingerprint
-        desiredFingerprint = run.plan.desiredFingerprint
-        self.state = state
-        plan = PlanJSONView().value(run.plan)
-    }
-
-    init(source: SourceInfo, targets: [Address], remoteFingerprint: String, desiredFingerprint: String, state: String, plan: Value) {
-        self.source = source
-        self.targets = targets
-        self.remoteFingerprint = remoteFingerprint
-        self.desiredFingerprint = desiredFingerprint
-        self.state = state
-        self.plan = plan
-    }
-
-    var value: Value {
-        [
-            "format": .string(Self.format), "version": 1, "created_at": .string(ISO8601DateFormatter().string(from: Date())),
-            "source": PlanJSONView.source(source), "targets": .array(targets.map { .string($0.description) }),
-            "remote_fingerprint": .string(remoteFingerprint), "desired_fingerprint": .string(desiredFingerprint),
-            "state": .string(state), "plan": plan,
-        ]
-    }
-
-    /// Written atomically, mode 0600 (cli.md v1.1): a saved plan names the state and the source.
-    func write(to path: String) throws(PrivateFileError) {
-        try PrivateFile.write(Data((value.jsonString(pretty: true) + "\n").utf8), to: path)
-    }
-
-    static func read(from path: String) throws -> SavedPlan {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read the saved plan \(path)")
-        }
-        guard let value = try? Value(json: data), value["format"]?.stringValue == format else {
-            throw ValidationError("\(path) is not a plan saved by `connsync plan --out`")
-        }
-        guard value["version"]?.intValue == 1 else {
-            throw ValidationError("\(path) was saved by another version of connsync; plan again")
-        }
-        let sourceValue = value["source"] ?? .null
-        let source = SourceInfo(
-            kind: SourceInfo.Kind(rawValue: sourceValue["kind"]?.stringValue ?? "") ?? .directory,
-            location: sourceValue["location"]?.stringValue ?? ".", ref: sourceValue["ref"]?.stringValue,
-            commit: sourceValue["commit"]?.stringValue, path: sourceValue["path"]?.stringValue, isDirty: sourceValue["dirty"]?.boolValue)
-        return SavedPlan(
-            source: source, targets: (value["targets"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Address.init(parsing:)) },
-            remoteFingerprint: value["remote_fingerprint"]?.stringValue ?? "", desiredFingerprint: value["desired_fingerprint"]?.stringValue ?? "",
-            state: value["state"]?.stringValue ?? "", plan: value["plan"] ?? .null)
     }
 }

@@ -144,15 +144,42 @@ struct StateCommand: AsyncParsableCommand {
         func run() async throws {
             let context = CommandContext()
             let force = self.force
-            let message = try await context.withStore(state) { store -> [String] in
+            let message: [String]
+            do {
+                message = try await unlock(context: context, force: force)
+            } catch let error as StateCommandError {
+                context.console.error("Error: \(ErrorText.describe(error))")
+                throw ExitCode(1)
+            }
+            for line in message { context.console.line(line) }
+        }
+
+        func unlock(context: CommandContext, force: Bool) async throws -> [String] {
+            try await context.withStore(state) { store -> [String] in
                 guard let holder = try await store.currentLock() else { return ["The state is not locked."] }
                 guard force else {
                     return ["The state is locked by \(holder).", "If that run is gone, remove the lock with: connsync state unlock --force"]
                 }
+                // cli.md v1.1: never break the lock of a run that is still going on this host.
+                let processes = SystemProcessEnvironment()
+                if holder.host == processes.hostName, holder.pid != processes.processID, processes.isAlive(holder.pid) {
+                    throw StateCommandError.holderAlive(holder)
+                }
                 _ = try await store.forceUnlock()
                 return ["Removed the lock held by \(holder)."]
             }
-            for line in message { context.console.line(line) }
+        }
+    }
+}
+
+enum StateCommandError: Error, CustomStringConvertible {
+    case holderAlive(LockHolder)
+
+    var description: String {
+        switch self {
+        case .holderAlive(let holder):
+            return "the state is locked by \(holder), and that process is still running on this host: "
+                + "refusing to break its lock. Wait for it, or stop it (kill \(holder.pid)); a lock whose process is gone is taken over at once"
         }
     }
 }
@@ -163,6 +190,7 @@ struct HoldLock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold-lock", shouldDisplay: false)
 
     @OptionGroup var state: StateOptions
+    @OptionGroup var lockTimeout: LockTimeoutOptions
     @Option(name: .long) var marker: String
     @Option(name: .long) var seconds: Double = 0.3
 
@@ -171,9 +199,9 @@ struct HoldLock: AsyncParsableCommand {
         let store = try await context.openStore(state)
         let lock: AcquiredLock
         do {
-            lock = try await store.acquireLock(context.lockHolder(command: "connsync state hold-lock"), options: LockOptions(timeout: state.lockTimeoutDuration))
+            lock = try await store.acquireLock(context.lockHolder(command: "connsync state hold-lock"), options: LockOptions(timeout: lockTimeout.duration))
         } catch {
-            context.console.error("Error: \(error)")
+            context.console.error("Error: \(ErrorText.describe(error))")
             try? await store.close()
             throw ExitCode(1)
         }

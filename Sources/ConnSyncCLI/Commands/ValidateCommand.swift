@@ -37,25 +37,28 @@ struct ValidateCommand: ParsableCommand {
         let context = CommandContext()
         let console = context.console
         let asJSON = json || format == .json
-        let result: LoadResult
+        var result: LoadResult
         do {
             let origin = try context.source(source.spec)
             let loader = DesiredStateLoader(
                 options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets),
                 resolver: context.secretResolver(source.spec))
             result = loader.load(from: origin)
+            if let empty = CommandContext.emptySourceError(result, source: origin.info, allowEmpty: source.allowEmpty) {
+                result = LoadResult(state: nil, diagnostics: [Diagnostic(code: "empty-source", message: empty)])
+            }
         } catch {
             result = LoadResult(state: nil, diagnostics: [Diagnostic(code: "source", message: "\(error)")])
         }
         if asJSON {
             console.write(Self.json(result).jsonString(pretty: true) + "\n")
         } else {
-            for warning in result.warnings { console.error("warning: \(warning)") }
+            for warning in result.warnings { console.error("Warning: \(warning)") }
             if let state = result.state {
                 console.line(
                     "Valid: \(state.providers.count) provider\(state.providers.count == 1 ? "" : "s"), \(state.databases.count) database\(state.databases.count == 1 ? "" : "s"), \(state.connections.count) connection\(state.connections.count == 1 ? "" : "s").")
             } else {
-                for error in result.errors { console.error(error.description) }
+                for error in result.errors { console.error("Error: \(ErrorText.describe(error))") }
                 let count = result.errors.count
                 console.error("\(count) error\(count == 1 ? "" : "s").")
             }

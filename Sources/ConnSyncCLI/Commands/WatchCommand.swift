@@ -25,6 +25,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var lockTimeout: LockTimeoutOptions
     @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: "How often to check the ref for a new commit.")
@@ -85,7 +86,7 @@ struct WatchCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            console.error("Error: \(error)")
+            console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
         let store = try await context.openStore(state)
@@ -106,11 +107,12 @@ struct WatchCommand: AsyncParsableCommand {
                     buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
                     delegate: delegate, gate: gate)
                 return (engine, { await stack.shutdown() })
-            }, clock: context.clock)
+            }, clock: context.clock,
+            currentRevision: { context.revision(sourceOptions) })
         let metrics = ControllerMetrics()
         let controller = Controller(
             configuration: ControllerConfiguration(
-                interval: DurationText.parse(interval)!, resync: DurationText.parse(resync)!, lockTimeout: state.lockTimeoutDuration,
+                interval: DurationText.parse(interval)!, resync: DurationText.parse(resync)!, lockTimeout: lockTimeout.duration,
                 host: SystemProcessEnvironment().hostName),
             dependencies: dependencies, metrics: metrics, logger: logger)
 
@@ -175,9 +177,9 @@ struct LoggingDelegate: EngineDelegate {
     func engine(_ event: EngineEvent) {
         switch event {
         case .retrying(let provider, let attempt, let delay, let reason):
-            logger.warning("retrying", metadata: ["provider": .string(provider), "reason": .string(reason), "attempt": .stringConvertible(attempt + 1), "delay": .string(DurationText.format(delay))])
+            logger.warning("retrying", metadata: ["provider": .string(provider), "reason": .string(reason), "attempt": .stringConvertible(attempt + 1), "delay": .stringConvertible(LogSeconds(delay))])
         case .waitingForJob(let address, let attempt, let delay):
-            logger.warning("waiting for a job (FET-1021)", metadata: ["address": .string(address.description), "attempt": .stringConvertible(attempt), "delay": .string(DurationText.format(delay))])
+            logger.warning("waiting for a job (FET-1021)", metadata: ["address": .string(address.description), "attempt": .stringConvertible(attempt), "delay": .stringConvertible(LogSeconds(delay))])
         case .observeFailed(let provider, let message):
             logger.error("observe failed", metadata: ["provider": .string(provider), "error": .string(message)])
         default:
@@ -214,8 +216,25 @@ struct StreamLogHandler: LogHandler {
             console.error("\(timestamp) \(event.level) \(event.message)\(fields.isEmpty ? "" : " " + fields)")
         case .json:
             var object: [String: Value] = ["ts": .string(timestamp), "level": .string(event.level.rawValue), "msg": .string("\(event.message)"), "logger": .string(label)]
-            for (key, value) in merged { object[key] = .string(Self.flatten(value)) }
+            for (key, value) in merged { object[key] = Self.json(value) }
             console.error(Value.object(object).jsonString())
+        }
+    }
+
+    /// A metadata value as typed JSON: numbers and booleans as such, durations as seconds.
+    static func json(_ value: Logger.Metadata.Value) -> Value {
+        switch value {
+        case .string(let text): return .string(text)
+        case .stringConvertible(let item):
+            switch item {
+            case let seconds as LogSeconds: return .double(seconds.seconds)
+            case let number as Int: return .int(number)
+            case let number as Double: return .double(number)
+            case let flag as Bool: return .bool(flag)
+            default: return .string(item.description)
+            }
+        case .array(let items): return .array(items.map(json))
+        case .dictionary(let map): return .object(map.mapValues(json))
         }
     }
 

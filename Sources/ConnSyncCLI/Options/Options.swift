@@ -28,6 +28,9 @@ public struct SourceOptions: ParsableArguments {
             valueName: "DIR"))
     public var secretsDirs: [String] = []
 
+    @Flag(name: .customLong("allow-empty"), help: "Accept a source that holds no connsync document (otherwise an error).")
+    public var allowEmpty = false
+
     public init() {}
 
     /// The options as a plain value (for closures that outlive the command).
@@ -59,7 +62,7 @@ public struct SourceSpec: Sendable, Hashable {
     public var secretsDirs: [String] = []
 }
 
-/// Where state lives and how long to wait for its lock.
+/// Where state lives.
 public struct StateOptions: ParsableArguments {
     @Option(
         name: .long,
@@ -68,6 +71,18 @@ public struct StateOptions: ParsableArguments {
             valueName: "URL"))
     public var state: String?
 
+    public init() {}
+
+    /// The state location: `--state`, else `CONNSYNC_STATE`, else the default.
+    public func location(environment: [String: String]) throws -> StateLocation {
+        let text = state ?? environment["CONNSYNC_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? StateLocation.defaultValue
+        return try StateLocation(parsing: text)
+    }
+}
+
+/// How long to wait for the state lock (commands that take it, and `plan`, which CI
+/// pipelines call with the same flags as `apply`).
+public struct LockTimeoutOptions: ParsableArguments {
     @Option(name: .customLong("lock-timeout"), help: ArgumentHelp("How long to wait for the state lock (e.g. 30s, 2m).", valueName: "DURATION"))
     public var lockTimeout: String = "30s"
 
@@ -79,13 +94,7 @@ public struct StateOptions: ParsableArguments {
         }
     }
 
-    /// The state location: `--state`, else `CONNSYNC_STATE`, else the default.
-    public func location(environment: [String: String]) throws -> StateLocation {
-        let text = state ?? environment["CONNSYNC_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? StateLocation.defaultValue
-        return try StateLocation(parsing: text)
-    }
-
-    public var lockTimeoutDuration: Duration {
+    public var duration: Duration {
         DurationText.parse(lockTimeout) ?? .seconds(30)
     }
 }

@@ -24,11 +24,34 @@ public struct ApplyView: Sendable {
             return "\(style.red("✗")) \(address) failed: \(message)"
         case .refused(let reason):
             return "\(style.red("✗")) \(address) refused, nothing sent: \(reason)"
+        case .notSent(let reason):
+            return "\(style.yellow("-")) \(address) not sent: \(reason)"
         }
     }
 
+    /// The `✗` line of something the plan could not do: a provider not observed, or a
+    /// connection not planned (cli.md v1.1: one per provider that could not be observed).
+    public func line(_ problem: PlanProblem) -> String {
+        guard let address = problem.address else {
+            return "\(style.red("✗")) \(problem.provider): could not be observed: \(problem.message)"
+        }
+        return "\(style.red("✗")) \(address) could not be planned: \(problem.message)"
+    }
+
     public func summary(_ report: ApplyReport) -> String {
-        "Apply complete: \(report.created) created, \(report.updated) updated, \(report.deleted) deleted, \(report.failed + report.problems.count) failed."
+        let counts = "\(report.created) created, \(report.updated) updated, \(report.deleted) deleted, \(report.failed + report.problems.count) failed"
+        guard report.wasInterrupted else { return "Apply complete: \(counts)." }
+        return "Apply interrupted: \(counts), \(report.notSent) not sent."
+    }
+
+    /// Every failure again, after the summary line, so that the end of a log says what failed.
+    public func failures(_ report: ApplyReport) -> [String] {
+        let failed = report.problems.map(line) + report.results.filter { !$0.isSuccess && !$0.isNotSent }.map(line)
+        let notSent = report.results.filter(\.isNotSent).map(line)
+        var lines: [String] = []
+        if !failed.isEmpty { lines += ["", "Failed (\(failed.count)):"] + failed.map { "  " + $0 } }
+        if !notSent.isEmpty { lines += ["", "Not sent (\(notSent.count)):"] + notSent.map { "  " + $0 } }
+        return lines
     }
 
     static func pastTense(_ action: Action) -> String {

@@ -7,7 +7,12 @@ import ConnSyncPlan
 public struct PlanJSONView: Sendable {
     public static let formatVersion = "1.0"
 
-    public init() {}
+    /// The state the plan used, credentials stripped.
+    public var state: String?
+
+    public init(state: String? = nil) {
+        self.state = state
+    }
 
     public func render(_ plan: Plan) -> String {
         value(plan).jsonString(pretty: true) + "\n"
@@ -21,7 +26,8 @@ public struct PlanJSONView: Sendable {
             "resource_changes": .array(plan.changes.map(Self.resourceChange)),
             "summary": [
                 "create": .int(summary.create), "update": .int(summary.update), "delete": .int(summary.delete),
-                "unchanged": .int(summary.unchanged),
+                "unchanged": .int(summary.unchanged), "complete": .bool(plan.isComplete),
+                "providers": .int(plan.providersConsidered), "failed_providers": .array(plan.failedProviders.map(Value.string)),
             ],
             "errors": .array(
                 plan.problems.map { problem in
@@ -31,6 +37,7 @@ public struct PlanJSONView: Sendable {
                     ]
                 }),
             "notes": .array(plan.notes.map(Value.string)),
+            "state": state.map(Value.string) ?? .null,
         ]
     }
 

@@ -11,9 +11,12 @@ public struct PlanMarkdownView: Sendable {
     public static let defaultLimit = 65_000
 
     public var limit: Int
+    /// The state the plan used, credentials stripped.
+    public var state: String?
 
-    public init(limit: Int = PlanMarkdownView.defaultLimit) {
+    public init(limit: Int = PlanMarkdownView.defaultLimit, state: String? = nil) {
         self.limit = limit
+        self.state = state
     }
 
     public func render(_ plan: Plan) -> String {
@@ -21,19 +24,22 @@ public struct PlanMarkdownView: Sendable {
         var head: [String] = ["### connsync plan", ""]
         head.append("**\(PlanTextView.summaryLine(plan))**")
         head.append("")
-        head.append(
-            "Source: `\(plan.source.location)`"
-                + (plan.source.shortCommit.map { " @ `\($0)`\(plan.source.isDirty == true ? " (dirty)" : "")" } ?? "")
-                + " · \(PlanTextView.count(plan.connectionCount, "connection")) · \(PlanTextView.count(plan.providerCount, "provider"))")
-        head.append("")
         if !plan.problems.isEmpty {
-            head.append("> [!WARNING]")
-            head.append("> **\(PlanTextView.count(plan.problems.count, "error"))**: these connections could not be planned.")
+            // The errors right below the headline: a reviewer reads them before anything else.
+            head.append("> [!CAUTION]")
+            head.append("> **\(PlanTextView.count(plan.problems.count, "error"))**: what is listed below is not the whole plan.")
             for problem in plan.problems {
                 head.append("> - `\(problem.address?.description ?? problem.provider)`: \(Self.inline(problem.message))")
             }
             head.append("")
         }
+        head.append(
+            "Source: `\(plan.source.location)`"
+                + (plan.source.shortCommit.map { " @ `\($0)`\(plan.source.isDirty == true ? " (dirty)" : "")" } ?? "")
+                + " · \(PlanTextView.count(plan.connectionCount, "connection")) · \(PlanTextView.count(plan.providerCount, "provider"))"
+                + (state.map { " · state `\($0)`" } ?? ""))
+        head.append("")
+
 
         var sections: [(provider: String, text: String, changes: Int)] = []
         let byProvider = Dictionary(grouping: plan.actionable, by: \.address.provider)
@@ -44,7 +50,8 @@ public struct PlanMarkdownView: Sendable {
                 body.append(contentsOf: text.block(change).map(Self.diffLine))
             }
             let content = body.joined(separator: "\n")
-            let fence = content.contains("```") ? "````" : "```"
+            // One backtick longer than any run in the content: nothing in it can close the fence.
+            let fence = String(repeating: "`", count: max(3, Self.longestBacktickRun(content) + 1))
             let section = [
                 "<details><summary><strong>\(Self.html(provider))</strong> (\(changes[0].vendor.rawValue)): \(Self.counts(changes))</summary>",
                 "",
@@ -125,6 +132,16 @@ public struct PlanMarkdownView: Sendable {
         if update > 0 { parts.append("\(update) to update") }
         if delete > 0 { parts.append("\(delete) to delete") }
         return parts.joined(separator: ", ")
+    }
+
+    static func longestBacktickRun(_ text: String) -> Int {
+        var longest = 0
+        var current = 0
+        for character in text {
+            current = character == "`" ? current + 1 : 0
+            longest = max(longest, current)
+        }
+        return longest
     }
 
     static func html(_ text: String) -> String {

@@ -7,10 +7,13 @@ public struct PlanTextView: Sendable {
     public var style: TextStyle
     /// The command word of the header (`plan` or `apply`).
     public var command: String
+    /// The state the plan used, credentials stripped (cli.md v1.1: the header names it).
+    public var state: String?
 
-    public init(style: TextStyle, command: String = "plan") {
+    public init(style: TextStyle, command: String = "plan", state: String? = nil) {
         self.style = style
         self.command = command
+        self.state = state
     }
 
     public func render(_ plan: Plan) -> String {
@@ -20,7 +23,7 @@ public struct PlanTextView: Sendable {
         }
         if !plan.actionable.isEmpty { out.append("") }
         if !plan.notes.isEmpty {
-            for note in plan.notes { out.append(style.dim("Note: \(note)")) }
+            for note in plan.notes { out.append(style.dim("Note: \(ControlCharacters.escaped(note))")) }
             out.append("")
         }
         out.append(Self.summaryLine(plan))
@@ -29,6 +32,7 @@ public struct PlanTextView: Sendable {
 
     public func header(_ plan: Plan) -> String {
         "connsync \(command) · source \(Self.sourceText(plan.source)) · \(Self.count(plan.connectionCount, "connection")) · \(Self.count(plan.providerCount, "provider"))"
+            + (state.map { " · state \($0)" } ?? "")
     }
 
     static func sourceText(_ source: SourceInfo) -> String {
@@ -45,13 +49,18 @@ public struct PlanTextView: Sendable {
         "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
-    /// `Plan: N to create, N to update, N to delete, N unchanged.` or `No changes. N connections up to date.`
+    /// `Plan: N to create, N to update, N to delete, N unchanged.`, `No changes. N connections
+    /// up to date.`, or, when anything could not be observed or planned, `Plan incomplete: N to
+    /// create, N to update, N to delete, N unchanged; P of M providers failed.` (cli.md v1.1).
     public static func summaryLine(_ plan: Plan) -> String {
         let summary = plan.summary
+        guard plan.isComplete else {
+            return "Plan incomplete: \(summary.counts); \(plan.failedProviders.count) of \(plan.providersConsidered) providers failed."
+        }
         if !summary.hasChanges {
             return "No changes. \(count(summary.unchanged, "connection")) up to date."
         }
-        return "Plan: \(summary.create) to create, \(summary.update) to update, \(summary.delete) to delete, \(summary.unchanged) unchanged."
+        return "Plan: \(summary.counts)."
     }
 
     func block(_ unmasked: Change) -> [String] {
@@ -62,7 +71,7 @@ public struct PlanTextView: Sendable {
             lines.append("      " + line(diff))
         }
         for note in change.notes {
-            lines.append(style.dim("      # \(note)"))
+            lines.append(style.dim("      # \(ControlCharacters.escaped(note))"))
         }
         if let refusal = change.refusal {
             lines.append(style.red("      ! apply will refuse this change: \(refusal)"))
@@ -87,7 +96,8 @@ public struct PlanTextView: Sendable {
             glyph = style.red("-")
             value = diff.isSensitive ? "(sensitive)" : (diff.before?.description ?? "null")
         }
-        var text = "\(glyph) \(diff.path): \(value)"
+        // Keys come from vendors and from YAML: escaped, like every value (JSON-escaped).
+        var text = "\(glyph) \(ControlCharacters.escaped(diff.path.description)): \(value)"
         if let note = diff.note { text += style.dim("   # \(note)") }
         return text
     }

@@ -22,8 +22,14 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
     private var failures = 0
     private var lastDraw = ContinuousClock.now
     private var hasProgressLine = false
+    /// When the current phase (observing, applying) started; nil when none is running.
+    private var phaseStarted: ContinuousClock.Instant?
+    private var ticker: Task<Void, Never>?
     /// Whether result lines are printed as changes finish (text output).
     var printsResults = true
+
+    /// How often the line is redrawn while nothing happens (a slow vendor, a long wait).
+    static let refreshInterval: Duration = .milliseconds(500)
 
     init(console: Console, style: TextStyle) {
         self.console = console
@@ -32,12 +38,15 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
         applyView = ApplyView(style: style)
     }
 
+    deinit { ticker?.cancel() }
+
     func expectProviders(_ count: Int) {
         lock.withLock {
             providersTotal = count
             providersStarted = 0
             providersDone = 0
         }
+        startPhase()
     }
 
     func expectChanges(_ count: Int) {
@@ -46,6 +55,27 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
             changesDone = 0
             changesStarted = 0
         }
+        startPhase()
+    }
+
+    /// Starts the elapsed time and the redraw ticker: the line moves even when no event comes.
+    private func startPhase() {
+        guard interactive else { return }
+        lock.withLock { phaseStarted = ContinuousClock.now }
+        guard ticker == nil else { return }
+        ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.refreshInterval)
+                guard let self, !Task.isCancelled else { return }
+                if self.lock.withLock({ self.phaseStarted != nil }) { self.draw(force: true) }
+            }
+        }
+    }
+
+    /// Ends the phase: no more redraws until the next one starts.
+    func finish() {
+        lock.withLock { phaseStarted = nil }
+        clear()
     }
 
     func engine(_ event: EngineEvent) {
@@ -94,11 +124,12 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
             guard force || lastDraw.duration(to: now) > .milliseconds(100) else { return nil }
             lastDraw = now
             hasProgressLine = true
+            let elapsed = phaseStarted.map { " · " + DurationText.format($0.duration(to: now)) } ?? ""
             if changesTotal > 0 {
                 let inFlight = changesStarted - changesDone
-                return "applying \(changesDone)/\(changesTotal) · \(inFlight) in flight · \(failures) failed"
+                return "applying \(changesDone)/\(changesTotal) · \(inFlight) in flight · \(failures) failed\(elapsed)"
             }
-            return "observing \(providersDone)/\(providersTotal) providers"
+            return "observing \(providersDone)/\(providersTotal) providers\(elapsed)"
         }
         if let text { console.errorRaw("\r\u{1B}[2K" + style.dim(text)) }
     }

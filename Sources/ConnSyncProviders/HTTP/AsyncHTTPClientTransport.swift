@@ -80,7 +80,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     private func perform(_ outgoing: HTTPClientRequest, for request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         do {
             let response = try await client.execute(outgoing, timeout: TimeAmount.nanoseconds(Self.nanoseconds(timeout)))
-            let buffer = try await response.body.collect(upTo: maximumBodySize)
+            let buffer = try await response.body.collect(upTo: min(request.maximumBodySize ?? maximumBodySize, maximumBodySize))
             var headers = HTTPHeaders()
             for (name, value) in response.headers { headers.add(name: name, value: value) }
             return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(buffer.readableBytesView))
@@ -100,7 +100,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         } catch is CancellationError {
             throw TransportError.cancelled
         } catch is NIOTooManyBytesError {
-            throw TransportError.bodyTooLarge(url: request.url, limit: maximumBodySize)
+            throw TransportError.bodyTooLarge(url: request.url, limit: min(request.maximumBodySize ?? maximumBodySize, maximumBodySize))
         } catch {
             throw TransportError.connectionFailed(url: request.url, reason: Self.reason(error))
         }

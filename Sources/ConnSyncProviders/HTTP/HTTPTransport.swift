@@ -53,13 +53,19 @@ public struct HTTPRequest: Sendable, Hashable, CustomStringConvertible {
     public var body: Data?
     /// Overrides the transport's default timeout.
     public var timeout: Duration?
+    /// Lowers the transport's largest answer (a list page holds at most a page of objects).
+    public var maximumBodySize: Int?
 
-    public init(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil, timeout: Duration? = nil) {
+    public init(
+        method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil, timeout: Duration? = nil,
+        maximumBodySize: Int? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.maximumBodySize = maximumBodySize
     }
 
     public var description: String {
@@ -102,7 +108,10 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     case timedOut(url: String, after: Duration)
     case invalidURL(String)
     case bodyTooLarge(url: String, limit: Int)
+    /// Cancelled while the request was (or may have been) on its way.
     case cancelled
+    /// Cancelled before the request left: it was never sent.
+    case cancelledBeforeSending
 
     public var description: String {
         switch self {
@@ -116,6 +125,8 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
             return "the answer of \(URLDisplay.redacted(url)) is larger than \(limit) bytes"
         case .cancelled:
             return "cancelled"
+        case .cancelledBeforeSending:
+            return "cancelled before it was sent"
         }
     }
 

@@ -14,7 +14,7 @@ public struct HostAllowList: Sendable, Hashable {
 
     let patterns: [Pattern]
 
-    /// nil when a pattern cannot be read (the error names it).
+    /// Throws when a pattern cannot be read (the error names it).
     public init(patterns texts: [String]) throws(HostPatternError) {
         var patterns: [Pattern] = []
         for text in texts.map({ $0.trimmingCharacters(in: .whitespaces) }) where !text.isEmpty {
@@ -41,6 +41,8 @@ public struct HostAllowList: Sendable, Hashable {
             }
             return Pattern(host: String(host), isWildcard: false, port: port)
         }
+        // A bare IPv6 address is ambiguous with a port: it must be written in brackets.
+        if rest.filter({ $0 == ":" }).count > 1 { throw HostPatternError(pattern: text) }
         if let colon = rest.lastIndex(of: ":") {
             guard let number = Int(rest[rest.index(after: colon)...]), (1...65535).contains(number) else { throw HostPatternError(pattern: text) }
             port = number

@@ -94,9 +94,20 @@ public struct ConcurrencyLimitedTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         do {
-            return try await limiter.run { try await base.send(request) }
+            try await limiter.acquire()
+        } catch {
+            throw TransportError.cancelledBeforeSending
+        }
+        do {
+            let response = try await base.send(request)
+            await limiter.release()
+            return response
         } catch is CancellationError {
+            await limiter.release()
             throw TransportError.cancelled
+        } catch {
+            await limiter.release()
+            throw error
         }
     }
 }
@@ -146,7 +157,7 @@ public struct RateLimitedTransport: HTTPTransport {
         do {
             try await limiter.acquire()
         } catch {
-            throw TransportError.cancelled
+            throw TransportError.cancelledBeforeSending
         }
         return try await base.send(request)
     }

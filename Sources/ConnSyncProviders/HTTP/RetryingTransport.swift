@@ -102,7 +102,13 @@ public struct RetryingTransport: HTTPTransport {
             let delay: Duration
             let reason: String
             do {
-                let response = try await base.send(request)
+                let response: HTTPResponse
+                do {
+                    response = try await base.send(request)
+                } catch TransportError.cancelledBeforeSending where attempt > 1 {
+                    // An earlier attempt went out: its outcome is unknown.
+                    throw TransportError.cancelled
+                }
                 guard policy.retryableStatuses.contains(response.status), attempt < policy.maxAttempts else { return response }
                 let wanted =
                     policy.retryAfter(response.headers["Retry-After"], now: clock.date())

@@ -20,29 +20,16 @@ public struct LerianReporterProvider: Provider {
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
-        let http = self.http
-        let fetch: @Sendable (Int) async throws(ProviderError) -> Value = { page throws(ProviderError) in
-            let response = try await http.send(
-                "GET", "/v1/management/connections?page=\(page)&limit=\(Self.pageSize)&sortOrder=asc", operation: "observe")
-            guard VendorHTTP.isSuccess(response.status) else { throw http.failure(response, operation: "observe") }
-            return try http.json(response, operation: "observe")
-        }
         let name = config.name
-        let first = try await fetch(1)
-        var items = try Paging.items(first, key: "items", operation: "observe", provider: name)
-        let pages = try Paging.pages(
-            total: first["total"]?.intValue ?? items.count, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize,
-            operation: "observe", provider: name)
-        if pages > 1 {
-            var repeats = RepeatedPageDetector()
-            try repeats.record(items, mapping: mapping, page: 1, provider: name)
-            for (offset, page) in try await http.fetchPages(2...pages, fetch: fetch).enumerated() {
-                let more = try Paging.items(page, key: "items", operation: "observe", provider: name)
-                try repeats.record(more, mapping: mapping, page: offset + 2, provider: name)
-                items += more
-            }
+        return try await http.pagedList(
+            key: "items", mapping: mapping, pageSize: Self.pageSize,
+            path: { "/v1/management/connections?page=\($0)&limit=\(Self.pageSize)&sortOrder=asc" }
+        ) { first, items throws(ProviderError) in
+            .known(
+                try Paging.pages(
+                    total: first["total"]?.intValue, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize,
+                    operation: "observe", provider: name))
         }
-        return try http.remoteObjects(items, mapping: mapping)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {

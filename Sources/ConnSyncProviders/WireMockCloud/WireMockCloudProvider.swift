@@ -23,29 +23,16 @@ public struct WireMockCloudProvider: Provider {
         } else {
             query = "limit=\(Self.pageSize)"
         }
-        let http = self.http
-        let fetch: @Sendable (Int) async throws(ProviderError) -> Value = { page throws(ProviderError) in
-            let response = try await http.send(
-                "GET", "/v1/users/\(userId)/database-connections?page=\(page)&\(query)", operation: "observe")
-            guard VendorHTTP.isSuccess(response.status) else { throw http.failure(response, operation: "observe") }
-            return try http.json(response, operation: "observe")
-        }
         let name = config.name
-        let first = try await fetch(1)
-        var items = try Paging.items(first, key: "databaseConnections", operation: "observe", provider: name)
-        let totalPages = try Paging.pages(
-            total: first[path: "meta.total"]?.intValue, totalPages: first[path: "meta.totalPages"]?.intValue, firstPageCount: items.count,
-            pageSize: Self.pageSize, operation: "observe", provider: name)
-        if totalPages > 1 {
-            var repeats = RepeatedPageDetector()
-            try repeats.record(items, mapping: mapping, page: 1, provider: name)
-            for (offset, page) in try await http.fetchPages(2...totalPages, fetch: fetch).enumerated() {
-                let more = try Paging.items(page, key: "databaseConnections", operation: "observe", provider: name)
-                try repeats.record(more, mapping: mapping, page: offset + 2, provider: name)
-                items += more
-            }
+        let objects = try await http.pagedList(
+            key: "databaseConnections", mapping: mapping, pageSize: Self.pageSize,
+            path: { "/v1/users/\(userId)/database-connections?page=\($0)&\(query)" }
+        ) { first, items throws(ProviderError) in
+            .known(
+                try Paging.pages(
+                    total: first[path: "meta.total"]?.intValue, totalPages: first[path: "meta.totalPages"]?.intValue,
+                    firstPageCount: items.count, pageSize: Self.pageSize, operation: "observe", provider: name))
         }
-        let objects = try http.remoteObjects(items, mapping: mapping)
         guard let names, names.count == 1 else { return objects }
         // `q` is a contains-filter: keep exact names only.
         return objects.filter { names.contains($0.name) }

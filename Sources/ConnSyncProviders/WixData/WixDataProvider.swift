@@ -17,51 +17,18 @@ public struct WixDataProvider: Provider {
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
-        let http = self.http
-        let fetch: @Sendable (Int) async throws(ProviderError) -> Value = { offset throws(ProviderError) in
-            let response = try await http.send(
-                "GET", "/wix-data/v1/external-database-connections?paging.limit=\(Self.pageSize)&paging.offset=\(offset)",
-                operation: "observe")
-            guard VendorHTTP.isSuccess(response.status) else { throw http.failure(response, operation: "observe") }
-            return try http.json(response, operation: "observe")
-        }
         let name = config.name
-        let key = "externalDatabaseConnections"
-        let first = try await fetch(0)
-        var items = try Paging.items(first, key: key, operation: "observe", provider: name)
-        var repeats = RepeatedPageDetector()
-        try repeats.record(items, mapping: mapping, page: 1, provider: name)
-        let tooMany = first[path: "pagingMetadata.tooManyToCount"]?.boolValue ?? false
-        if !tooMany, let total = first[path: "pagingMetadata.total"]?.intValue {
-            let pages = try Paging.pages(
-                total: total, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize, operation: "observe", provider: name)
-            if pages > 1 {
-                let rest = try await http.fetchPages(1...(pages - 1), fetch: { page throws(ProviderError) in try await fetch(page * Self.pageSize) })
-                for (offset, page) in rest.enumerated() {
-                    let more = try Paging.items(page, key: key, operation: "observe", provider: name)
-                    try repeats.record(more, mapping: mapping, page: offset + 2, provider: name)
-                    items += more
-                }
-            }
-        } else if tooMany {
-            // The vendor cannot count: pages one after another until a short one, a repeated
-            // one, or the page limit.
-            var last = items.count
-            var page = 1
-            while last == Self.pageSize {
-                page += 1
-                guard page <= Paging.maximumPages else {
-                    throw ProviderError(
-                        kind: .invalidResponse, operation: "observe", provider: name,
-                        message: "the vendor's list goes on past \(Paging.maximumPages) pages; connsync stopped reading it")
-                }
-                let more = try Paging.items(try await fetch(items.count), key: key, operation: "observe", provider: name)
-                try repeats.record(more, mapping: mapping, page: page, provider: name)
-                items += more
-                last = more.count
-            }
+        return try await http.pagedList(
+            key: "externalDatabaseConnections", mapping: mapping, pageSize: Self.pageSize, firstPage: 0,
+            path: { "/wix-data/v1/external-database-connections?paging.limit=\(Self.pageSize)&paging.offset=\($0 * Self.pageSize)" }
+        ) { first, items throws(ProviderError) in
+            // When the vendor cannot count, pages are read one after another until a short one.
+            if first[path: "pagingMetadata.tooManyToCount"]?.boolValue == true { return .untilShortPage }
+            return .known(
+                try Paging.pages(
+                    total: first[path: "pagingMetadata.total"]?.intValue, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize,
+                    operation: "observe", provider: name))
         }
-        return try http.remoteObjects(items, mapping: mapping)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {
