@@ -141,4 +141,43 @@ struct PullRequestTrustTests {
             #expect(attacker.requests.isEmpty)
         }
     }
+
+    @Test func aProviderTokenReadFromAFileOfTheSourceIsRefusedUnderATrustedSource() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
+            let fromFile = workspace.providersYAML.replacingOccurrences(
+                of: "auth: {token: {fromEnv: WM_TOKEN}}", with: "auth: {token: {fromFile: wm.token}}")
+            try workspace.directory.write(fromFile, to: "config/providers.yaml")
+            try workspace.directory.write(TestSecrets.wiremockToken, to: "config/wm.token")
+            try workspace.directory.write(fromFile, to: "reviewed/providers.yaml")
+            let reviewed = workspace.directory.url.appendingPathComponent("reviewed").path
+            let plan = try await workspace.plan(["--trusted-dir", reviewed])
+            #expect(plan.status == 1)
+            #expect((plan.stdout + plan.stderr).contains("Provider wm: spec.auth.token reads a file of the source being planned"), "\(plan)")
+            #expect(try await workspace.requests().allSatisfy { $0["vendor"] != "wiremock-cloud" })
+            // Without a trusted source, the same file is an ordinary reference.
+            #expect(try await workspace.plan().status == 0)
+        }
+    }
+
+    @Test func aVendorEchoingASecretIntoAnyFieldHasItMasked() async throws {
+        try await Workspace.with { workspace in
+            try await workspace.seed([
+                "wiremock-cloud": [
+                    [
+                        "userId": "u1", "connectionName": "orders", "databaseType": "POSTGRESQL", "host": .string("echo-\(TestSecrets.wiremockToken)"),
+                        "port": 5432, "databaseName": .string(TestSecrets.ordersPassword), "username": "app",
+                    ]
+                ]
+            ])
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
+            // workspace.run fails the test if a secret appears in any output.
+            for format in ["text", "json", "markdown"] {
+                let plan = try await workspace.plan(["--format", format])
+                #expect(plan.status == 0)
+            }
+            let text = try await workspace.plan()
+            #expect(text.stdout.contains("~ host: (sensitive value changed)"), "\(text)")
+        }
+    }
 }

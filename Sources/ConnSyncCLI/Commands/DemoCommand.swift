@@ -21,8 +21,10 @@ struct DemoCommand: AsyncParsableCommand {
             folder unless --state is given.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The desired state to demonstrate.", valueName: "DIR"))
-    var dir: String = "examples"
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The desired state to demonstrate (default: examples/ here, or next to the connsync binary).", valueName: "DIR"))
+    var dir: String?
 
     @Option(name: .long, help: ArgumentHelp("State (default: a temporary SQLite file).", valueName: "URL"))
     var state: String?
@@ -37,7 +39,29 @@ struct DemoCommand: AsyncParsableCommand {
         "ORDERS_DB_PASSWORD": "demo-orders-password-2026", "WIX_SECRET_KEY": "2b723306-4d74-42a2-8438-2ff40da3e6b6",
     ]
 
+    /// The examples folder: `--dir`, else `examples/` in the current folder, else the one of the
+    /// repository the binary was built in (found walking up from the executable), so that the
+    /// demo works from any folder.
+    static func examplesFolder(_ given: String?) -> String? {
+        if let given { return given }
+        var candidates = [FileManager.default.currentDirectoryPath + "/examples"]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        }
+        for _ in 0..<6 {
+            candidates.append(folder.appendingPathComponent("examples").path)
+            folder = folder.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/providers.yaml") }
+    }
+
     func run() async throws {
+        guard let dir = Self.examplesFolder(dir) else {
+            Console().error(
+                "Error: no examples/ folder here or next to the connsync binary; pass --dir FOLDER (a clone of the connsync repository holds examples/)")
+            throw ExitCode(1)
+        }
         var environment = ProcessInfo.processInfo.environment
         for (name, value) in Self.demoSecrets where environment[name] == nil { environment[name] = value }
         let context = CommandContext(environment: environment)
