@@ -80,7 +80,7 @@ final class GitHTTPServer: @unchecked Sendable {
             input.fileHandleForWriting.write(Data(body.readableBytesView))
             try? input.fileHandleForWriting.close()
         }
-        let data = try await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        let data = try await Task.detached { readToEnd(output.fileHandleForReading) }.value
         await writer.value
         process.waitUntilExit()
         // CGI: headers, a blank line, the body.

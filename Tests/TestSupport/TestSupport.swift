@@ -70,6 +70,25 @@ public enum TestSupportError: Error, CustomStringConvertible {
     }
 }
 
+/// The next bytes from `handle`, or nil at the end. read(2) directly, retried on EINTR:
+/// FileHandle.availableData traps on EINTR, and signals (SIGCHLD, the Ctrl-C tests) do
+/// reach the test process.
+public func readChunk(_ handle: FileHandle, maxCount: Int = 64 * 1024) -> Data? {
+    var buffer = [UInt8](repeating: 0, count: maxCount)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        return count > 0 ? Data(buffer[0..<count]) : nil
+    }
+}
+
+/// Everything from `handle` up to the end.
+public func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    while let chunk = readChunk(handle) { data.append(chunk) }
+    return data
+}
+
 /// Collects bytes from a pipe on a background thread (no busy waiting, no deadlock on full pipes).
 final class PipeCollector: @unchecked Sendable {
     private let lock = NSLock()
@@ -81,9 +100,7 @@ final class PipeCollector: @unchecked Sendable {
     init(_ handle: FileHandle, onLine: (@Sendable (String) -> Void)? = nil) {
         lineHandler = onLine
         let thread = Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
+            while let chunk = readChunk(handle) {
                 lock.lock()
                 data.append(chunk)
                 var lines: [String] = []
