@@ -166,14 +166,14 @@ let package = Package(
         .testTarget(name: "ConnSyncModelTests", dependencies: ["ConnSyncModel", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ConnSyncConfigTests",
-            dependencies: ["ConnSyncConfig", "ConnSyncModel", "TestSupport"],
+            dependencies: ["ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ConnSyncGitTests",
             dependencies: [
-                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "TestSupport",
+                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

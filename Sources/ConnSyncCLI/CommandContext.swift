@@ -8,59 +8,21 @@ import ConnSyncProviders
 import ConnSyncState
 import Foundation
 
-/// Writes to the terminal: results to stdout, logs and progress to stderr (cli.md).
-/// The only place that prints.
-public struct Console: Sendable {
-    public let stdoutIsTerminal: Bool
-    public let stderrIsTerminal: Bool
-    public let stdinIsTerminal: Bool
-    private let lock = ConsoleLock()
-
-    public init() {
-        stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
-        stderrIsTerminal = isatty(STDERR_FILENO) == 1
-        stdinIsTerminal = isatty(STDIN_FILENO) == 1
-    }
-
-    /// Writes `text` to stdout as is.
-    public func write(_ text: String) {
-        lock.withLock { FileHandle.standardOutput.write(Data(text.utf8)) }
-    }
-
-    /// Writes a line to stdout.
-    public func line(_ text: String = "") {
-        write(text + "\n")
-    }
-
-    /// Writes a line to stderr.
-    public func error(_ text: String) {
-        lock.withLock { FileHandle.standardError.write(Data((text + "\n").utf8)) }
-    }
-
-    /// Writes to stderr without a newline (progress lines).
-    public func errorRaw(_ text: String) {
-        lock.withLock { FileHandle.standardError.write(Data(text.utf8)) }
-    }
-}
-
-final class ConsoleLock: @unchecked Sendable {
-    private let lock = NSLock()
-    func withLock<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
-}
-
 /// The composition root: the real transport, clock, stores, source readers, wired for one command.
-struct CommandContext {
+struct CommandContext: Sendable {
     let environment: [String: String]
     let console: Console
     let clock: any ConnSyncClock = SystemClock()
+    /// Every vendor connsync speaks to.
+    let vendors: VendorRegistry
 
-    init(console: Console = Console(), environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        console: Console = Console(), environment: [String: String] = ProcessInfo.processInfo.environment,
+        vendors: VendorRegistry = .standard
+    ) {
         self.console = console
         self.environment = environment
+        self.vendors = vendors
     }
 
     // MARK: desired state
@@ -118,7 +80,7 @@ struct CommandContext {
         }
         let loader = DesiredStateLoader(
             options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintext),
-            resolver: secretResolver(options.spec))
+            resolver: secretResolver(options.spec), vendors: vendors.catalog)
         let result = loader.load(from: source)
         for warning in result.warnings { console.error("Warning: \(warning)") }
         if let empty = Self.emptySourceError(result, source: source.info, allowEmpty: options.allowEmpty) {
@@ -150,7 +112,7 @@ struct CommandContext {
         let source = try self.source(options)
         let loader = DesiredStateLoader(
             options: LoadOptions(resolveSecrets: true, allowPlaintextSecrets: allowPlaintext),
-            resolver: secretResolver(options))
+            resolver: secretResolver(options), vendors: vendors.catalog)
         let result = loader.load(from: source)
         guard let state = result.state else { throw DiagnosticsError(result.errors) }
         return state
@@ -183,10 +145,25 @@ struct CommandContext {
         }
     }
 
+    /// The holder of a lock this process takes for `command`.
     func lockHolder(command: String) -> LockHolder {
-        let environment = SystemProcessEnvironment()
-        let now = Date()
-        return LockHolder(host: environment.hostName, pid: environment.processID, command: command, startedAt: now, heartbeatAt: now)
+        let process = SystemProcessEnvironment()
+        let now = clock.date()
+        return LockHolder(host: process.hostName, pid: process.processID, command: command, startedAt: now, heartbeatAt: now)
+    }
+
+    /// Reconcile options of `command` run by this process.
+    func reconcileOptions(command: String, lockTimeout: Duration, targets: [Address] = [], fingerprints: Bool = false) -> Engine.ReconcileOptions {
+        let process = SystemProcessEnvironment()
+        return Engine.ReconcileOptions(
+            command: command, host: process.hostName, pid: process.processID, lockTimeout: lockTimeout, targets: targets, fingerprints: fingerprints)
+    }
+
+    /// An engine over `stack` and `store`, for the vendors of this context.
+    func engine(stack: TransportStack, store: any StateStore, delegate: any EngineDelegate, gate: Engine.ProviderGate) -> Engine {
+        Engine(
+            mappings: vendors.mappings, buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: clock,
+            delegate: delegate, gate: gate)
     }
 
     // MARK: providers
@@ -201,55 +178,6 @@ struct CommandContext {
         let total = desired.providers.map(\.concurrency).reduce(0, +)
         return TransportStack(
             base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
-            parallelism: parallelism, clock: clock, delegate: delegate, redactor: desired.redactor)
-    }
-}
-
-/// The transports of one run; ``shutdown()`` closes the pooled connections.
-final class TransportStack: Sendable {
-    let base: AsyncHTTPClientTransport
-    let recorder: RecordingTransport
-    let global: ConcurrencyLimiter
-    let clock: any ConnSyncClock
-    let delegate: any EngineDelegate
-    /// Every secret of the desired state: kept out of what vendors answer.
-    let redactor: Redactor
-
-    init(
-        base: AsyncHTTPClientTransport, parallelism: Int, clock: any ConnSyncClock, delegate: any EngineDelegate, redactor: Redactor
-    ) {
-        self.base = base
-        recorder = RecordingTransport(base: base)
-        global = ConcurrencyLimiter(limit: parallelism)
-        self.clock = clock
-        self.delegate = delegate
-        self.redactor = redactor
-    }
-
-    /// Builds the provider for `config` over this stack.
-    func provider(_ config: ProviderConfig) throws(ProviderError) -> any Provider {
-        let delegate = self.delegate
-        let name = config.name
-        // Innermost first: the global cap is taken last, just before sending (were it taken
-        // first, waiters for one busy provider would hold global permits and starve the others);
-        // a rate-limit wait holds only this provider's permit; retries are outermost, so a
-        // back-off sleep holds no permit at all.
-        var transport: any HTTPTransport = ConcurrencyLimitedTransport(base: recorder, limiter: global)
-        if let limit = config.effectiveRateLimit {
-            transport = RateLimitedTransport(base: transport, limiter: RateLimiter(limit: limit, clock: clock))
-        }
-        transport = ConcurrencyLimitedTransport(base: transport, limiter: ConcurrencyLimiter(limit: config.concurrency))
-        transport = RetryingTransport(
-            base: transport, clock: clock,
-            onRetry: { event in
-                delegate.engine(.retrying(provider: name, attempt: event.attempt, delay: event.delay, reason: "\(event.request) \(event.reason)"))
-            })
-        let jobWait = JobWaitPolicy(
-            clock: clock, onWait: { address, attempt, delay in delegate.engine(.waitingForJob(address: address, attempt: attempt, delay: delay)) })
-        return try ProviderFactory.make(config, transport: transport, jobWait: jobWait, redactor: redactor)
-    }
-
-    func shutdown() async {
-        await base.shutdown()
+            vendors: vendors, parallelism: parallelism, clock: clock, delegate: delegate, redactor: desired.redactor)
     }
 }

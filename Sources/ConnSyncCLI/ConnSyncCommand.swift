@@ -8,7 +8,7 @@ public struct ConnSyncCommand: AsyncParsableCommand {
         abstract: "Declarative, git-driven reconciler for database connections held by SaaS vendors.",
         version: ConnSyncVersion.current,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, ImportCommand.self, WatchCommand.self, EmulatorCommand.self, DemoCommand.self, BenchCommand.self,
+            ValidateCommand.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, ImportCommand.self, WatchCommand.self, EmulatorCommand.self, DemoCommand.self,
         ]
     )
 

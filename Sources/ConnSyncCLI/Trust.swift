@@ -21,7 +21,7 @@ extension CommandContext {
             let patterns = trust.allowHost + (environment["CONNSYNC_ALLOW_HOSTS"] ?? "").split(separator: ",").map(String.init)
             let allowed = try HostAllowList(patterns: patterns)
             for provider in desired.providers where refusals[provider.name] == nil {
-                guard let base = provider.effectiveBaseURL else { continue }
+                guard let base = vendors.definition(for: provider.type)?.rules.baseURL(of: provider) else { continue }
                 if let refusal = allowed.refusal(provider: provider.name, baseURL: base) { refusals[provider.name] = refusal }
             }
         } catch let error as ExitCode {
@@ -45,7 +45,7 @@ extension CommandContext {
     /// The trusted source's Providers, or nil when no trusted source is named.
     func trustedProviders(_ trust: TrustSpec, source: SourceSpec) throws -> TrustedProviders? {
         if let directory = trust.trustedDir {
-            return try TrustedProviders.load(from: DirectorySource(directory: directory), reference: "the trusted folder \(directory)")
+            return try TrustedProviders.load(from: DirectorySource(directory: directory), reference: "the trusted folder \(directory)", vendors: vendors.catalog)
         }
         let ref = trust.trustedRef ?? environment["CONNSYNC_TRUSTED_REF"].flatMap { $0.isEmpty ? nil : $0 }
         guard let ref else { return nil }
@@ -57,6 +57,6 @@ extension CommandContext {
         let trusted = try GitSource.open(
             repository: repo, ref: ref, path: source.path, cacheDirectory: gitCacheDirectory(),
             credentials: GitCredentials.fromEnvironment(environment, sshKeyPath: source.sshKey))
-        return try TrustedProviders.load(from: trusted, reference: "the trusted ref \(ref)")
+        return try TrustedProviders.load(from: trusted, reference: "the trusted ref \(ref)", vendors: vendors.catalog)
     }
 }

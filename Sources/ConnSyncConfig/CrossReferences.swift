@@ -7,6 +7,7 @@ import Foundation
 struct CrossReferences {
     let sink: DiagnosticSink
     let source: SourceInfo
+    let vendors: VendorCatalog
     /// References to names not found that were not reported, because a file did not parse.
     let unreported = Counter()
 
@@ -14,15 +15,6 @@ struct CrossReferences {
         private(set) var value = 0
         func add(_ count: Int) { value += count }
     }
-
-    /// Vendor keys (of `spec.options`) that stand for a common field.
-    static let vendorKeys: [VendorType: [CommonField: String]] = [
-        .wiremockCloud: [.engine: "databaseType", .host: "host", .port: "port", .database: "databaseName", .username: "username"],
-        .lerianReporter: [.engine: "type", .host: "host", .port: "port", .database: "databaseName", .username: "userName"],
-        .credibleData: [.engine: "type"],
-        .datafor: [.engine: "databaseType", .host: "hostname", .port: "databasePort", .database: "databaseName", .username: "username"],
-        .wixData: [:],
-    ]
 
     func error(_ code: String, _ id: DocumentID, _ field: String?, _ message: String, at location: SourceLocation) {
         sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
@@ -114,33 +106,18 @@ struct CrossReferences {
 
     func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?, isPartial: Bool = false) -> DesiredConnection? {
         let vendor = provider.type
-        let capabilities = VendorCapabilities.of(vendor)
+        // A Provider of a type without rules was reported at its own document.
+        guard let rules = vendors.rules(for: vendor) else { return nil }
         var failed = false
         func fail(_ code: String, _ field: String?, _ message: String, at location: SourceLocation) {
             failed = true
             error(code, connection.id, field, message, at: location)
         }
-        // Vendor name rules.
-        switch vendor {
-        case .credibleData:
-            if !NameRules.isIdentifier(connection.name) {
-                fail(
-                    "vendor-name", "metadata.name", "credible-data connection names may only hold letters, digits, '_' and '-'",
-                    at: connection.nameLocation)
-            } else if connection.name == "duckdb" {
-                fail("vendor-name", "metadata.name", "'duckdb' is a reserved connection name at credible-data; choose another", at: connection.nameLocation)
-            }
-        case .lerianReporter where connection.name.count < 3:
-            fail("vendor-name", "metadata.name", "lerian-reporter connection names (configName) need at least 3 characters", at: connection.nameLocation)
-        default:
-            break
-        }
         // Fields set on the Connection itself must be holdable by the vendor.
-        for field in connection.fields.setFields.sorted() where !capabilities.supportedFields.contains(field) {
+        for field in connection.fields.setFields.sorted() where !rules.fields.contains(field) {
             fail(
                 "unsupported-field", "spec.\(field)",
-                "\(vendor) cannot hold \(field); remove it from this Connection"
-                    + (vendor == .wixData ? " (wix-data connections are described by spec.options: endpoint and configuration)" : ""),
+                "\(vendor) cannot hold \(field); remove it from this Connection" + (rules.unsupportedFieldHint.map { " (\($0))" } ?? ""),
                 at: connection.fieldLocations[field] ?? connection.specLocation)
         }
         // Inherit, then skip inherited fields the vendor cannot hold.
@@ -149,25 +126,24 @@ struct CrossReferences {
         if let database {
             let inherited = database.definition.fields
             for field in inherited.setFields.sorted() where !connection.fields.setFields.contains(field) {
-                if !capabilities.supportedFields.contains(field) { skipped.append(field) }
+                if !rules.fields.contains(field) { skipped.append(field) }
             }
             var base = inherited
             for field in skipped { base = base.removing(field) }
             fields = base.overridden(by: connection.fields)
         }
-        if let engine = fields.engine, !capabilities.supportedEngines.contains(engine) {
+        if let engine = fields.engine, !rules.engines.contains(engine) {
             let inherited = connection.fields.engine == nil
             fail(
                 "unsupported-engine", "spec.engine",
                 "\(vendor) does not support engine \(engine)"
                     + (inherited ? " (inherited from Database \(database?.definition.name ?? "?"))" : "")
-                    + "; supported: \(capabilities.supportedEngines.map(\.rawValue).sorted().joined(separator: ", "))",
+                    + "; supported: \(rules.engines.map(\.rawValue).sorted().joined(separator: ", "))",
                 at: inherited ? (connection.databaseRefLocation ?? connection.specLocation) : (connection.fieldLocations[.engine] ?? connection.specLocation))
         }
         // Required fields, unless spec.options gives the vendor's own key.
-        let vendorKeys = Self.vendorKeys[vendor] ?? [:]
-        let missing = capabilities.requiredFields.filter { field in
-            !fields.setFields.contains(field) && !(vendorKeys[field].map { connection.optionKeys.contains($0) } ?? false)
+        let missing = rules.requiredFields.filter { field in
+            !fields.setFields.contains(field) && !(rules.optionKeys[field].map { connection.optionKeys.contains($0) } ?? false)
         }
         if !missing.isEmpty, !isPartial {
             fail(
@@ -175,14 +151,17 @@ struct CrossReferences {
                 "\(vendor) needs \(missing.map(\.rawValue).joined(separator: ", ")): set \(missing.count == 1 ? "it" : "them") on the Connection or on the Database it references",
                 at: connection.specLocation)
         }
-        if vendor == .wixData, connection.options["endpoint"]?.stringValue == nil, !isPartial {
-            fail(
-                "missing-field", "spec.options.endpoint",
-                "wix-data needs spec.options.endpoint (the URL of your external database adapter) and usually spec.options.configuration",
-                at: connection.specLocation)
-        }
-        if vendor == .lerianReporter, let ssl = fields.ssl, ssl.mode == nil {
-            fail("missing-field", "spec.ssl.mode", "lerian-reporter needs ssl.mode when ssl is given", at: connection.fieldLocations[.ssl] ?? connection.specLocation)
+        // The vendor's own checks; one that needs the whole connection waits for a partial one.
+        let facts = ConnectionCheck.Facts(name: connection.name, fields: fields, options: connection.options)
+        for check in rules.checks where !(check.needsWholeConnection && isPartial) {
+            guard let problem = check.check(facts) else { continue }
+            let location: SourceLocation
+            switch problem.place {
+            case .name: location = connection.nameLocation
+            case .spec: location = connection.specLocation
+            case .field(let field): location = connection.fieldLocations[field] ?? connection.specLocation
+            }
+            fail(problem.code, problem.field, problem.message, at: location)
         }
         guard !failed else { return nil }
         return DesiredConnection(

@@ -9,6 +9,7 @@ struct DocumentChecker {
     let resolver: any SecretResolver
     let source: any DesiredStateSource
     let sink: DiagnosticSink
+    let vendors: VendorCatalog
 
 
     /// The reporting context of one document.

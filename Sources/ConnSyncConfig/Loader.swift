@@ -43,10 +43,13 @@ public struct LoadResult: Sendable {
 public struct DesiredStateLoader: Sendable {
     public let options: LoadOptions
     public let resolver: any SecretResolver
+    /// The rules of every vendor a Provider may name.
+    public let vendors: VendorCatalog
 
-    public init(options: LoadOptions, resolver: any SecretResolver) {
+    public init(options: LoadOptions, resolver: any SecretResolver, vendors: VendorCatalog) {
         self.options = options
         self.resolver = resolver
+        self.vendors = vendors
     }
 
     public func load(from source: any DesiredStateSource) -> LoadResult {
@@ -70,7 +73,7 @@ public struct DesiredStateLoader: Sendable {
             if !problems.isEmpty { brokenFiles += 1 }
         }
         let documents = ForeignDocuments.setAside(parsedDocuments, sink: sink)
-        let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink)
+        let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink, vendors: vendors)
         var providers: [ParsedProvider] = []
         var databases: [ParsedDatabase] = []
         var connections: [ParsedConnection] = []
@@ -84,7 +87,7 @@ public struct DesiredStateLoader: Sendable {
             case nil: break
             }
         }
-        let references = CrossReferences(sink: sink, source: source.info)
+        let references = CrossReferences(sink: sink, source: source.info, vendors: vendors)
         let state = references.resolve(
             providers: providers, databases: databases, connections: connections, invalid: invalid, namesComplete: brokenFiles == 0)
         if references.unreported.value > 0 {

@@ -4,45 +4,38 @@ import Foundation
 extension DocumentChecker {
     // MARK: Provider
 
-    static var providerKeys: Set<String> { Set(providerKeyOrder) }
-    static let providerKeyOrder = [
-        "type", "baseURL", "auth", "userId", "productName", "tenantId", "project", "concurrency", "rateLimit", "prune",
-    ]
-    /// Vendor settings and the vendors that use them.
-    static let vendorSettings: [String: Set<VendorType>] = [
-        "userId": [.wiremockCloud], "productName": [.lerianReporter], "tenantId": [.lerianReporter], "project": [.credibleData],
-    ]
+    /// The keys of a Provider spec: the format's own, with every vendor's settings after `auth`.
+    func providerKeyOrder() -> [String] {
+        ["type", "baseURL", "auth"] + vendors.settingKeys + ["concurrency", "rateLimit", "prune"]
+    }
 
     func checkProvider(
         _ spec: [YNode.Entry], at specLocation: SourceLocation, name: String, labels: [String: String], location: SourceLocation,
         context: Context
     ) -> ProviderConfig? {
+        let keyOrder = providerKeyOrder()
+        let known = Set(keyOrder)
         var byKey: [String: YNode.Entry] = [:]
         for entry in spec {
-            if Self.providerKeys.contains(entry.key) {
+            if known.contains(entry.key) {
                 byKey[entry.key] = entry
             } else {
                 context.error(
-                    "unknown-key", "spec.\(entry.key)",
-                    KeyLists.unknownKey(entry.key, known: Self.providerKeyOrder, owner: "a Provider spec"),
+                    "unknown-key", "spec.\(entry.key)", KeyLists.unknownKey(entry.key, known: keyOrder, owner: "a Provider spec"),
                     at: entry.keyLocation)
             }
         }
+        let typeNames = vendors.types.map(\.rawValue).joined(separator: ", ")
         guard let typeEntry = byKey["type"] else {
-            context.error(
-                "missing-field", "spec.type",
-                "required field is missing; set it to one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data",
-                at: specLocation)
+            context.error("missing-field", "spec.type", "required field is missing; set it to one of \(typeNames)", at: specLocation)
             return nil
         }
-        guard let typeText = typeEntry.value.stringScalar, let type = VendorType(rawValue: typeText) else {
+        guard let typeText = typeEntry.value.stringScalar, let rules = vendors.rules(for: VendorType(typeText)) else {
             context.error(
-                "invalid-value", "spec.type",
-                "must be one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data (got \(typeEntry.value.display))",
-                at: typeEntry.value.location)
+                "invalid-value", "spec.type", "must be one of \(typeNames) (got \(typeEntry.value.display))", at: typeEntry.value.location)
             return nil
         }
-        let capabilities = VendorCapabilities.of(type)
+        let type = rules.type
         var config = ProviderConfig(name: name, type: type, labels: labels, location: location)
 
         if let entry = byKey["baseURL"] {
@@ -64,70 +57,13 @@ extension DocumentChecker {
             } else {
                 context.error("type", "spec.baseURL", "must be a string (got \(entry.value.kindDescription))", at: entry.value.location)
             }
-        } else if capabilities.defaultBaseURL == nil {
+        } else if rules.defaultBaseURL == nil {
             context.error(
                 "missing-field", "spec.baseURL", "required field is missing: \(type) has no default base URL; set the URL of your \(type) API",
                 at: specLocation)
         }
 
-        for (setting, vendors) in Self.vendorSettings.sorted(by: { $0.key < $1.key }) {
-            guard let entry = byKey[setting] else { continue }
-            guard vendors.contains(type) else {
-                context.error(
-                    "unsupported-setting", "spec.\(setting)",
-                    "\(setting) is not used by \(type) (only by \(vendors.map(\.rawValue).sorted().joined(separator: ", "))); remove it",
-                    at: entry.keyLocation)
-                continue
-            }
-            guard let text = entry.value.stringScalar, !text.isEmpty else {
-                context.error(
-                    "type", "spec.\(setting)", "must be a non-empty string (got \(entry.value.kindDescription))", at: entry.value.location)
-                continue
-            }
-            switch setting {
-            case "userId": config.userId = text
-            case "tenantId":
-                // Sent as the X-Tenant-ID header.
-                if NameRules.isSingleLine(text) {
-                    config.tenantId = text
-                } else {
-                    context.error(
-                        "invalid-value", "spec.tenantId", "must be one line of text without control characters (it is sent as a header)",
-                        at: entry.value.location)
-                }
-            case "productName":
-                if NameRules.isIdentifier(text, maximumLength: 100) {
-                    config.productName = text
-                } else {
-                    context.error(
-                        "invalid-value", "spec.productName",
-                        "must match ^[a-zA-Z0-9_-]+$ and be at most 100 characters (got \(entry.value.display))", at: entry.value.location)
-                }
-            case "project":
-                if NameRules.isIdentifier(text) {
-                    config.project = text
-                } else {
-                    context.error(
-                        "invalid-value", "spec.project", "must match ^[a-zA-Z0-9_-]+$ (got \(entry.value.display))", at: entry.value.location)
-                }
-            default: break
-            }
-        }
-        if type == .wiremockCloud, byKey["userId"] == nil {
-            context.error(
-                "missing-field", "spec.userId", "required field is missing: wiremock-cloud lists and creates connections under a user id",
-                at: specLocation)
-        }
-        if type == .lerianReporter, byKey["productName"] == nil {
-            context.warning(
-                "missing-setting", "spec.productName",
-                "needed to create connections (sent as X-Product-Name): without it, plan and apply can update and delete but not create",
-                at: specLocation)
-        }
-        if type == .credibleData, byKey["project"] == nil {
-            context.error(
-                "missing-field", "spec.project", "required field is missing: credible-data connections live in a project", at: specLocation)
-        }
+        checkSettings(byKey, rules: rules, at: specLocation, into: &config, context: context)
 
         if let entry = byKey["concurrency"] {
             if case .scalar(let text, .int, _) = entry.value, let number = Int(text), (1...256).contains(number) {
@@ -160,16 +96,16 @@ extension DocumentChecker {
         if let entry = byKey["auth"] {
             if case .mapping(let fields, _) = entry.value {
                 for field in fields {
-                    guard ["token", "username", "password"].contains(field.key) else {
+                    guard KeyLists.auth.contains(field.key) else {
                         context.error(
                             "unknown-key", "spec.auth.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.auth, owner: "auth"),
                             at: field.keyLocation)
                         continue
                     }
-                    guard capabilities.authKeys.contains(field.key) else {
+                    guard rules.authKeys.contains(field.key) else {
                         context.error(
                             "unsupported-setting", "spec.auth.\(field.key)",
-                            "\(type) does not use auth.\(field.key); it uses \(capabilities.authKeys.sorted().map { "auth.\($0)" }.joined(separator: " and "))",
+                            "\(type) does not use auth.\(field.key); it uses \(rules.authKeys.sorted().map { "auth.\($0)" }.joined(separator: " and "))",
                             at: field.keyLocation)
                         continue
                     }
@@ -186,13 +122,52 @@ extension DocumentChecker {
                 context.error("type", "spec.auth", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.location)
             }
         }
-        for key in capabilities.requiredAuthKeys.sorted() where !present.contains(key) {
+        for key in rules.requiredAuthKeys.sorted() where !present.contains(key) {
             context.error(
                 "missing-field", "spec.auth.\(key)",
                 "required field is missing: \(type) needs auth.\(key), e.g. \(key): {fromEnv: \(Self.envSuggestion(name, key))}",
                 at: byKey["auth"]?.value.location ?? specLocation)
         }
         return config
+    }
+
+    /// The vendor's settings: each one only for a vendor that reads it, in its format; the
+    /// required ones present (an error) and the recommended ones (a warning).
+    func checkSettings(
+        _ byKey: [String: YNode.Entry], rules: VendorRules, at specLocation: SourceLocation, into config: inout ProviderConfig, context: Context
+    ) {
+        let type = rules.type
+        for key in vendors.settingKeys {
+            guard let entry = byKey[key] else { continue }
+            guard let setting = rules.settings.first(where: { $0.key == key }) else {
+                context.error(
+                    "unsupported-setting", "spec.\(key)",
+                    "\(key) is not used by \(type) (only by \(vendors.vendors(reading: key).map(\.rawValue).joined(separator: ", "))); remove it",
+                    at: entry.keyLocation)
+                continue
+            }
+            guard let text = entry.value.stringScalar, !text.isEmpty else {
+                context.error("type", "spec.\(key)", "must be a non-empty string (got \(entry.value.kindDescription))", at: entry.value.location)
+                continue
+            }
+            if let problem = setting.problem(with: text) {
+                let got: String
+                if case .singleLine = setting.format { got = "" } else { got = " (got \(entry.value.display))" }
+                context.error("invalid-value", "spec.\(key)", problem + got, at: entry.value.location)
+                continue
+            }
+            config.settings[key] = text
+        }
+        for setting in rules.settings where byKey[setting.key] == nil {
+            switch setting.requirement {
+            case .optional:
+                break
+            case .required(let reason):
+                context.error("missing-field", "spec.\(setting.key)", "required field is missing: \(type) \(reason)", at: specLocation)
+            case .recommended(let consequence):
+                context.warning("missing-setting", "spec.\(setting.key)", consequence, at: specLocation)
+            }
+        }
     }
 
     static func envSuggestion(_ name: String, _ key: String) -> String {

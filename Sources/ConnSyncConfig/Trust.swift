@@ -18,9 +18,12 @@ public struct TrustedProviders: Sendable {
     }
 
     /// Loads the Providers of `source` (references checked for form only: nothing is resolved).
-    public static func load(from source: any DesiredStateSource, reference: String) throws(SourceError) -> TrustedProviders {
+    public static func load(from source: any DesiredStateSource, reference: String, vendors: VendorCatalog) throws(SourceError)
+        -> TrustedProviders
+    {
         let files = try source.yamlFiles()
-        let loader = DesiredStateLoader(options: LoadOptions(resolveSecrets: false, allowPlaintextSecrets: true), resolver: NoSecrets())
+        let loader = DesiredStateLoader(
+            options: LoadOptions(resolveSecrets: false, allowPlaintextSecrets: true), resolver: NoSecrets(), vendors: vendors)
         return TrustedProviders(reference: reference, providers: loader.load(files: files, source: source).providers)
     }
 
@@ -73,29 +76,28 @@ struct NoSecrets: SecretResolver {
 }
 
 extension ProviderConfig {
-    /// The first field of `spec` (in the document's order) where `self` and `other` differ, or
-    /// nil when they are equal after parsing. Secrets compare by their references (a literal
-    /// by its value); `metadata.labels` do not count.
+    /// The first field of `spec` (in the document's order, the vendor's settings by name) where
+    /// `self` and `other` differ, or nil when they are equal after parsing. Secrets compare by
+    /// their references (a literal by its value); `metadata.labels` do not count.
     public func firstDifference(from other: ProviderConfig) -> String? {
         func same(_ lhs: Secret?, _ rhs: Secret?) -> Bool {
             guard let lhs, let rhs else { return lhs == nil && rhs == nil }
             if case .literal = lhs.source { return rhs.source == .literal && lhs.value == rhs.value }
             return lhs.source == rhs.source
         }
-        let fields: [(String, Bool)] = [
-            ("spec.type", type == other.type),
-            ("spec.baseURL", baseURL == other.baseURL),
-            ("spec.auth.token", same(auth.token, other.auth.token)),
-            ("spec.auth.username", same(auth.username, other.auth.username)),
-            ("spec.auth.password", same(auth.password, other.auth.password)),
-            ("spec.userId", userId == other.userId),
-            ("spec.productName", productName == other.productName),
-            ("spec.tenantId", tenantId == other.tenantId),
-            ("spec.project", project == other.project),
-            ("spec.concurrency", concurrency == other.concurrency),
-            ("spec.rateLimit", rateLimit == other.rateLimit),
-            ("spec.prune", prune == other.prune),
-        ]
+        let settingKeys = Set(settings.keys).union(other.settings.keys).sorted()
+        let fields: [(String, Bool)] =
+            [
+                ("spec.type", type == other.type),
+                ("spec.baseURL", baseURL == other.baseURL),
+                ("spec.auth.token", same(auth.token, other.auth.token)),
+                ("spec.auth.username", same(auth.username, other.auth.username)),
+                ("spec.auth.password", same(auth.password, other.auth.password)),
+            ] + settingKeys.map { ("spec.\($0)", settings[$0] == other.settings[$0]) } + [
+                ("spec.concurrency", concurrency == other.concurrency),
+                ("spec.rateLimit", rateLimit == other.rateLimit),
+                ("spec.prune", prune == other.prune),
+            ]
         return fields.first { !$0.1 }?.0
     }
 }

@@ -232,98 +232,91 @@ public actor Controller {
         }
     }
 
-    /// Lock, plan, log the plan, apply without prompt, record; the lock is released whatever happens.
+    /// Lock, plan, log the plan, apply without prompt, record; the lock is released whatever
+    /// happens (``Engine/reconcile(_:_:decide:runApply:)``).
     private func reconcile(_ desired: DesiredState, log: Logger) async -> ReconcileResult {
-        let store = dependencies.store
-        let holder = LockHolder(
-            host: configuration.host, pid: ProcessInfo.processInfo.processIdentifier, command: "connsync watch",
-            startedAt: dependencies.clock.date(), heartbeatAt: dependencies.clock.date())
-        let lock: AcquiredLock
-        do {
-            lock = try await store.acquireLock(holder, options: LockOptions(timeout: configuration.lockTimeout))
-        } catch let error as StateError {
-            if case .lockTimeout(let current, _) = error {
-                log.warning("skipped: the state is locked by another run", metadata: ["holder": .string(current.description)])
-                return .skipped
-            }
-            log.error("cannot lock the state", metadata: ["error": .string(error.description)])
-            return .failure
-        } catch {
-            log.error("cannot lock the state", metadata: ["error": .string(ErrorText.describe(error))])
-            return .failure
-        }
-        if let previous = lock.tookOverFrom {
-            log.warning("took over a stale state lock", metadata: ["holder": .string(previous.description)])
-        }
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(30))
-                try? await store.heartbeat(lock)
-            }
-        }
         let (engine, close) = dependencies.makeEngine(desired)
-        var result = ReconcileResult.failure
+        let metrics = self.metrics
+        let options = Engine.ReconcileOptions(
+            command: "connsync watch", host: configuration.host, pid: ProcessInfo.processInfo.processIdentifier,
+            lockTimeout: configuration.lockTimeout)
+        let reconciliation: Engine.Reconciliation
         do {
-            let run = try await engine.plan(desired, fingerprints: false)
-            let summary = run.plan.summary
-            metrics.recordDrift(summary.create + summary.update + summary.delete)
-            log.info(
-                "planned",
-                metadata: [
-                    "create": .stringConvertible(summary.create), "update": .stringConvertible(summary.update),
-                    "delete": .stringConvertible(summary.delete), "unchanged": .stringConvertible(summary.unchanged),
-                    "errors": .stringConvertible(run.plan.problems.count),
-                ])
-            for change in run.plan.actionable {
-                log.info(
-                    "planned change",
-                    metadata: [
-                        "address": .string(change.address.description), "action": .string(change.action.rawValue),
-                        "method": .string(change.request?.method ?? ""), "fields": .string(change.diffs.map(\.path.description).joined(separator: ",")),
-                    ])
+            reconciliation = try await engine.reconcile(desired, options) { run in
+                Self.logPlan(run.plan, metrics: metrics, log: log)
+                return .apply
             }
-            Self.logDrift(run.plan, log: log)
-            for problem in run.plan.problems {
-                log.error("cannot plan", metadata: ["target": .string(problem.address?.description ?? problem.provider), "error": .string(problem.message)])
-            }
-            var report = ApplyReport(results: [], problems: run.plan.problems)
-            if run.hasWork {
-                report = try await engine.apply(run, command: "connsync watch", host: configuration.host)
-                for change in report.results {
-                    switch change.outcome {
-                    case .succeeded(let status):
-                        metrics.recordChange(provider: change.address.provider, action: change.action)
-                        log.info("applied", metadata: ["address": .string(change.address.description), "action": .string(change.action.rawValue), "status": .stringConvertible(status)])
-                    case .failed(let message), .refused(let message), .notSent(let message):
-                        log.error("change failed", metadata: ["address": .string(change.address.description), "error": .string(message)])
-                    }
+        } catch {
+            await close()
+            switch error {
+            case .locking(let cause):
+                if case .lockTimeout(let current, _)? = cause as? StateError {
+                    log.warning("skipped: the state is locked by another run", metadata: ["holder": .string(current.description)])
+                    return .skipped
                 }
-                log.info(
-                    "applied changes",
-                    metadata: [
-                        "created": .stringConvertible(report.created), "updated": .stringConvertible(report.updated),
-                        "deleted": .stringConvertible(report.deleted), "failed": .stringConvertible(report.failed),
-                    ])
+                log.error("cannot lock the state", metadata: ["error": .string(ErrorText.describe(cause))])
+            case .running(let cause):
+                log.error("reconcile failed", metadata: ["error": .string(ErrorText.describe(cause))])
             }
-            if let stateError = report.stateError {
-                log.error("cannot record the apply in state", metadata: ["error": .string(stateError)])
-            }
-            if report.isSuccess {
-                result = .success
-                metrics.recordDrift(0)
-                if let commit = desired.source.commit { metrics.recordCommit(commit) }
-            }
-        } catch {
-            log.error("reconcile failed", metadata: ["error": .string(ErrorText.describe(error))])
+            return .failure
         }
-        heartbeat.cancel()
         await close()
-        do {
-            try await store.releaseLock(lock)
-        } catch {
-            log.error("cannot release the state lock", metadata: ["error": .string(ErrorText.describe(error))])
+        let run = reconciliation.run
+        let report = reconciliation.report ?? ApplyReport(results: [], problems: run.plan.problems)
+        if reconciliation.report != nil { Self.logApplied(report, metrics: metrics, log: log) }
+        if let stateError = report.stateError {
+            log.error("cannot record the apply in state", metadata: ["error": .string(stateError)])
         }
-        return result
+        guard report.isSuccess else { return .failure }
+        metrics.recordDrift(0)
+        if let commit = desired.source.commit { metrics.recordCommit(commit) }
+        return .success
+    }
+
+    /// The plan as log lines: its counts, each planned change, each drifted field, each problem.
+    static func logPlan(_ plan: Plan, metrics: ControllerMetrics, log: Logger) {
+        let summary = plan.summary
+        metrics.recordDrift(summary.create + summary.update + summary.delete)
+        log.info(
+            "planned",
+            metadata: [
+                "create": .stringConvertible(summary.create), "update": .stringConvertible(summary.update),
+                "delete": .stringConvertible(summary.delete), "unchanged": .stringConvertible(summary.unchanged),
+                "errors": .stringConvertible(plan.problems.count),
+            ])
+        for change in plan.actionable {
+            log.info(
+                "planned change",
+                metadata: [
+                    "address": .string(change.address.description), "action": .string(change.action.rawValue),
+                    "method": .string(change.request?.method ?? ""), "fields": .string(change.diffs.map(\.path.description).joined(separator: ",")),
+                ])
+        }
+        logDrift(plan, log: log)
+        for problem in plan.problems {
+            log.error("cannot plan", metadata: ["target": .string(problem.address?.description ?? problem.provider), "error": .string(problem.message)])
+        }
+    }
+
+    /// Each applied change, and the apply's counts.
+    static func logApplied(_ report: ApplyReport, metrics: ControllerMetrics, log: Logger) {
+        for change in report.results {
+            switch change.outcome {
+            case .succeeded(let status):
+                metrics.recordChange(provider: change.address.provider, action: change.action)
+                log.info(
+                    "applied",
+                    metadata: ["address": .string(change.address.description), "action": .string(change.action.rawValue), "status": .stringConvertible(status)])
+            case .failed(let message), .refused(let message), .notSent(let message):
+                log.error("change failed", metadata: ["address": .string(change.address.description), "error": .string(message)])
+            }
+        }
+        log.info(
+            "applied changes",
+            metadata: [
+                "created": .stringConvertible(report.created), "updated": .stringConvertible(report.updated),
+                "deleted": .stringConvertible(report.deleted), "failed": .stringConvertible(report.failed),
+            ])
     }
 
     /// While the source is broken, drift is measured against the last desired state that

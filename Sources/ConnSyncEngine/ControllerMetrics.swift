@@ -44,7 +44,8 @@ public final class ControllerMetrics: @unchecked Sendable {
     }
 
     func recordChange(provider: String, action: Action) {
-        let actionName = action.jsonActions[0]
+        // The metric's label: a replace is an update (as in the JSON plan).
+        let actionName = action == .replace ? Action.update.rawValue : action.rawValue
         let counter: Counter = lock.withLock {
             let key = provider + "\u{1F}" + actionName
             if let existing = changes[key] { return existing }

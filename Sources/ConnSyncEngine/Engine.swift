@@ -17,8 +17,10 @@ public struct Engine: Sendable {
     let planner: Planner
     let gate: ProviderGate
 
+    /// - Parameter mappings: the mapping of every vendor the desired state may name (the
+    ///   registry's, ``VendorRegistry/mappings``).
     public init(
-        buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
+        mappings: [any VendorMapping], buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
         delegate: any EngineDelegate = SilentDelegate(), gate: ProviderGate = ProviderGate()
     ) {
         self.buildProvider = buildProvider
@@ -26,7 +28,7 @@ public struct Engine: Sendable {
         self.clock = clock
         self.delegate = delegate
         self.gate = gate
-        planner = Planner(mappings: VendorMappings.all)
+        planner = Planner(mappings: mappings)
     }
 
     /// Providers nothing may be sent to in this run, decided before any request (cli.md v1.1,

@@ -75,10 +75,13 @@ public enum EngineEvent: Sendable {
     case changeFinished(ChangeResult)
     /// A transient failure is being retried (`reason` holds no secret).
     case retrying(provider: String, attempt: Int, delay: Duration, reason: String)
-    /// A lerian-reporter job holds the connection; the change waits.
-    case waitingForJob(address: Address, attempt: Int, delay: Duration)
+    /// A job at the vendor holds the connection (the vendor answered busy); the change waits.
+    /// `code`: the vendor's code for "busy", when it gives one.
+    case waitingForJob(address: Address, attempt: Int, delay: Duration, code: String?)
     case waitingForLock(holder: String)
     case lockTakenOver(from: String)
+    /// The state lock could not be released (it expires once its heartbeat is stale).
+    case lockReleaseFailed(String)
 }
 
 /// Receives ``EngineEvent``s. Called from concurrent tasks: implementations must be thread-safe.

@@ -41,9 +41,11 @@ public struct ImportBuilder: Sendable {
         }
     }
 
-    public init() {}
+    let vendors: VendorRegistry
 
-    static var namePattern: Regex<Substring> { #/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/# }
+    public init(vendors: VendorRegistry) {
+        self.vendors = vendors
+    }
 
     struct Candidate {
         var provider: ProviderConfig
@@ -59,11 +61,11 @@ public struct ImportBuilder: Sendable {
         var skipped: [(String, String, String)] = []
         var candidates: [Candidate] = []
         for (provider, objects) in imports {
-            let mapping = VendorMappings.mapping(for: provider.type)
+            guard let definition = vendors.definition(for: provider.type) else { continue }
             for object in objects.sorted(by: { ($0.name, $0.id ?? "") < ($1.name, $1.id ?? "") }) {
-                guard object.name.wholeMatch(of: Self.namePattern) != nil else {
+                guard NameRules.isValidName(object.name) else {
                     skipped.append(
-                        (object.name, provider.name, "its name does not match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$; rename it at the vendor to manage it"))
+                        (object.name, provider.name, "its name does not match \(NameRules.nameRuleText); rename it at the vendor to manage it"))
                     continue
                 }
                 if objects.filter({ $0.name == object.name }).count > 1 {
@@ -72,7 +74,7 @@ public struct ImportBuilder: Sendable {
                     }
                     continue
                 }
-                candidates.append(candidate(provider: provider, mapping: mapping, object: object))
+                candidates.append(candidate(provider: provider, definition: definition, object: object))
             }
         }
 
@@ -134,7 +136,7 @@ public struct ImportBuilder: Sendable {
             }
             if let ssl = common["ssl"] { spec.append(YAMLWriter.Entry("ssl", .from(ssl))) }
             if case .object(let fields) = candidate.options, !fields.isEmpty {
-                let sensitivity = Sensitivity(secretKeyNames: VendorMappings.mapping(for: candidate.provider.type).secretKeyNames)
+                let sensitivity = Sensitivity(secretKeyNames: vendors.definition(for: candidate.provider.type)?.mapping.secretKeyNames ?? [])
                 let node = placeholders(
                     candidate.options, path: .root, address: address, sensitivity: sensitivity, used: &usedVariables, variables: &variables)
                 spec.append(YAMLWriter.Entry("options", node))
@@ -164,12 +166,12 @@ public struct ImportBuilder: Sendable {
         return Result(documents: documents, variables: variables, skipped: skipped)
     }
 
-    func candidate(provider: ProviderConfig, mapping: any VendorMapping, object: RemoteObject) -> Candidate {
-        let view = mapping.normalize(object.raw)
+    func candidate(provider: ProviderConfig, definition: VendorDefinition, object: RemoteObject) -> Candidate {
+        let view = definition.mapping.normalize(object.raw)
         var fields = view.objectValue ?? [:]
         var common: [String: Value] = [:]
-        let capabilities = VendorCapabilities.of(provider.type)
-        for field in CommonField.allCases where field != .password && capabilities.supportedFields.contains(field) {
+        let rules = definition.rules
+        for field in CommonField.allCases where field != .password && rules.fields.contains(field) {
             guard let value = fields[field.rawValue] else { continue }
             switch field {
             case .engine:
@@ -185,7 +187,7 @@ public struct ImportBuilder: Sendable {
             fields[field.rawValue] = nil
         }
         var labels: [String: String] = [:]
-        if capabilities.sendsLabels, case .object(let map)? = fields["labels"], map.values.allSatisfy({ $0.stringValue != nil }) {
+        if rules.holdsLabels, case .object(let map)? = fields["labels"], map.values.allSatisfy({ $0.stringValue != nil }) {
             labels = map.mapValues { $0.stringValue! }
             fields["labels"] = nil
         }
@@ -195,8 +197,8 @@ public struct ImportBuilder: Sendable {
             common["ssl"] = ssl.isEmpty ? nil : .object(ssl)
         }
         var writeOnly: [String] = []
-        if capabilities.supportedFields.contains(.password) { writeOnly.append("password") }
-        if capabilities.supportedFields.contains(.ssl), common["ssl"] != nil { writeOnly.append("ssl.ca") }
+        if rules.fields.contains(.password) { writeOnly.append("password") }
+        if rules.fields.contains(.ssl), common["ssl"] != nil { writeOnly.append("ssl.ca") }
         return Candidate(
             provider: provider, name: object.name, common: common, labels: labels, options: .object(fields), writeOnly: writeOnly)
     }

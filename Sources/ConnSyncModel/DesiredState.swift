@@ -53,10 +53,8 @@ public struct ProviderConfig: Sendable, Hashable {
     /// As written; see ``effectiveBaseURL``.
     public var baseURL: String?
     public var auth: ProviderAuth
-    public var userId: String?
-    public var productName: String?
-    public var tenantId: String?
-    public var project: String?
+    /// The vendor's own settings (`spec.<key>`), as the vendor's rules accepted them.
+    public var settings: [String: String]
     /// Most requests in flight to this provider.
     public var concurrency: Int
     /// As written; see ``effectiveRateLimit``.
@@ -73,10 +71,7 @@ public struct ProviderConfig: Sendable, Hashable {
         type: VendorType,
         baseURL: String? = nil,
         auth: ProviderAuth = ProviderAuth(),
-        userId: String? = nil,
-        productName: String? = nil,
-        tenantId: String? = nil,
-        project: String? = nil,
+        settings: [String: String] = [:],
         concurrency: Int = ProviderConfig.defaultConcurrency,
         rateLimit: RateLimit? = nil,
         prune: Bool = false,
@@ -87,25 +82,12 @@ public struct ProviderConfig: Sendable, Hashable {
         self.type = type
         self.baseURL = baseURL
         self.auth = auth
-        self.userId = userId
-        self.productName = productName
-        self.tenantId = tenantId
-        self.project = project
+        self.settings = settings
         self.concurrency = concurrency
         self.rateLimit = rateLimit
         self.prune = prune
         self.labels = labels
         self.location = location
-    }
-
-    /// The base URL to call: as written, else the vendor's default; nil when neither exists.
-    public var effectiveBaseURL: String? {
-        baseURL ?? VendorCapabilities.of(type).defaultBaseURL
-    }
-
-    /// The rate limit to respect: as written, else the vendor's published one.
-    public var effectiveRateLimit: RateLimit? {
-        rateLimit ?? VendorCapabilities.of(type).defaultRateLimit
     }
 }
 

@@ -6,7 +6,7 @@ public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
     case noOp = "no-op"
     case create
     case update
-    /// An update that replaces the whole remote object (wix-data's PUT).
+    /// An update that replaces the whole remote object (a PUT of all of it).
     case replace
     case delete
 
@@ -17,16 +17,6 @@ public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
         case .create: return "+"
         case .update, .replace: return "~"
         case .delete: return "-"
-        }
-    }
-
-    /// The `actions` of the JSON plan (cli.md): a replace is an in-place update there.
-    public var jsonActions: [String] {
-        switch self {
-        case .noOp: return ["no-op"]
-        case .create: return ["create"]
-        case .update, .replace: return ["update"]
-        case .delete: return ["delete"]
         }
     }
 

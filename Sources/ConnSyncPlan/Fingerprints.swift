@@ -29,11 +29,11 @@ extension Planner {
     {
         var parts: [String] = ["desired"]
         for provider in desired.providers {
+            // The base URL as written: a default follows from the type.
+            let settings = provider.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             parts.append(
-                [
-                    provider.name, provider.type.rawValue, provider.effectiveBaseURL ?? "", provider.userId ?? "",
-                    provider.productName ?? "", provider.tenantId ?? "", provider.project ?? "", String(provider.prune),
-                ].joined(separator: "\u{1F}"))
+                ([provider.name, provider.type.rawValue, provider.baseURL ?? "", String(provider.prune)] + settings)
+                    .joined(separator: "\u{1F}"))
         }
         var applied: [Address: String] = [:]
         applied.reserveCapacity(changes.count)

@@ -304,12 +304,8 @@ public struct Planner: Sendable {
         }
 
         let remoteView = remote.normalized ?? mapping.normalize(remote.raw)
-        let removalNote =
-            mapping.updateAction == .replace
-            ? "not in desired state: removed by \(provider.type == .wixData ? "PUT" : "the update")"
-            : "not in desired state: cleared by the update"
         let differ = Differ(
-            exactPaths: mapping.exactPaths(desired: desiredView), removalNote: removalNote, sensitivity: sensitivity,
+            exactPaths: mapping.exactPaths(desired: desiredView), removalNote: mapping.removalNote, sensitivity: sensitivity,
             skip: { [mapping] path in mapping.isWriteOnly(path) })
         var diffs = differ.diff(desired: desiredView, remote: remoteView)
 

@@ -5,7 +5,7 @@ import ConnSyncModel
 /// vendor declares secret), lists that hold such keys, and strings holding URL user info.
 /// The planner decides with it once per change; views only render what it decided.
 public struct Sensitivity: Sendable, Hashable {
-    /// Key names the vendor declares secret beyond the word rules (e.g. `peakaKey`).
+    /// Key names the vendor declares secret beyond the word rules.
     public var secretKeyNames: Set<String>
     /// The run's secret values: a remote string holding one is masked wherever it is (a
     /// vendor may echo a token or a password into any field).

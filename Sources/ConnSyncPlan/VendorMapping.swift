@@ -2,7 +2,7 @@ import ConnSyncModel
 
 /// One connection object as a vendor's list call returned it.
 public struct RemoteObject: Sendable, Hashable {
-    /// The vendor's id, for vendors keyed by an opaque id (wiremock-cloud, lerian-reporter, datafor).
+    /// The vendor's id, for vendors that key connections by an opaque id.
     public var id: String?
     /// The name connsync matches desired connections by.
     public var name: String
@@ -57,6 +57,19 @@ public struct PriorRecord: Sendable, Hashable {
     }
 }
 
+/// Where a vendor's objects keep their name and their id.
+public struct IdentityKeys: Sendable, Hashable {
+    /// The key of the name connsync matches desired connections by.
+    public var name: String
+    /// The key of the vendor's opaque id; nil for vendors keyed by name.
+    public var id: String?
+
+    public init(name: String, id: String? = nil) {
+        self.name = name
+        self.id = id
+    }
+}
+
 /// Why a request cannot be built for a connection (a plan problem, not a crash).
 public struct MappingError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
@@ -105,6 +118,11 @@ public protocol VendorMapping: Sendable {
     var vendor: VendorType { get }
     /// `.update` (PATCH/POST merge) or `.replace` (PUT of the whole object).
     var updateAction: Action { get }
+    /// The note on a field the update removes (below ``exactPaths(desired:)``).
+    var removalNote: String { get }
+
+    /// Where a raw remote object keeps its name and id.
+    var identityKeys: IdentityKeys { get }
 
     /// The id and name of a raw remote object; nil when it has no readable name.
     func identity(of raw: Value) -> (id: String?, name: String)?
@@ -124,11 +142,11 @@ public protocol VendorMapping: Sendable {
     func isWriteOnly(_ path: FieldPath) -> Bool
 
     /// Key names the vendor uses for secrets that the word rules of ``SecretKeys`` do not
-    /// catch (e.g. credible-data's `peakaKey`): masked in every view.
+    /// catch: masked in every view.
     var secretKeyNames: Set<String> { get }
 
     /// Secrets (normalized paths) that an update would clear because the desired state
-    /// does not declare them (credible-data's whole-block PATCH); empty for most vendors.
+    /// does not declare them (a vendor whose update replaces a block whole); empty for most.
     func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath]
 
     func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec
@@ -137,6 +155,16 @@ public protocol VendorMapping: Sendable {
 }
 
 extension VendorMapping {
+    public var removalNote: String {
+        updateAction == .replace ? "not in desired state: removed by the update" : "not in desired state: cleared by the update"
+    }
+
+    public func identity(of raw: Value) -> (id: String?, name: String)? {
+        guard let name = raw[identityKeys.name]?.stringValue else { return nil }
+        guard let idKey = identityKeys.id, let id = raw[idKey] else { return (nil, name) }
+        return (id.stringValue ?? id.intValue.map(String.init), name)
+    }
+
     public var secretKeyNames: Set<String> { [] }
     public func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath] { [] }
     public func exactPaths(desired: Value) -> [FieldPath] { [] }

@@ -90,40 +90,75 @@ enum PageCount {
 }
 
 extension VendorHTTP {
-    /// Reads a paged list within the bounds of ``Paging``: the first page, then the announced
-    /// pages through a window of the provider's concurrency (or one after another until a
-    /// short page), each page at most a page of objects and ``Paging/maximumPageBytes``, a
-    /// repeated page ending the read as an invalid answer.
-    ///
-    /// - Parameters:
-    ///   - path: the path and query of page number `n` (`firstPage`, `firstPage + 1`, ...).
-    ///   - announced: what the first page says of the pages to come.
-    func pagedList(
-        key: String, mapping: any VendorMapping, pageSize: Int, firstPage: Int = 1, path: @escaping @Sendable (Int) -> String,
-        announced: (Value, [Value]) throws(ProviderError) -> PageCount
+    /// Reads a vendor's list within the bounds of ``Paging``: one call, or the first page and
+    /// then the announced pages through a window of the provider's concurrency (or one after
+    /// another until a short page), each page at most a page of objects and
+    /// ``Paging/maximumPageBytes``, a repeated page ending the read as an invalid answer.
+    /// `names`, when it holds one name and the vendor filters by name, lists only that name.
+    func list(_ call: ListCall, mapping: any VendorMapping, names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
+        let filter = call.filtersByName && names?.count == 1 ? names?.first : nil
+        let objects: [RemoteObject]
+        switch call.paging {
+        case .none:
+            let response = try await send("GET", call.path(1, filter), operation: "observe")
+            objects = try remoteObjects(try items(of: response, call).items, mapping: mapping)
+        case .pages(let size, let first, let count):
+            objects = try await pagedList(call, size: size, firstPage: first, count: count, mapping: mapping, filter: filter)
+        }
+        guard let filter else { return objects }
+        // A name filter may match by substring: keep exact names only.
+        return objects.filter { $0.name == filter }
+    }
+
+    /// The items of one list answer; a missing or mistyped array fails the provider (it
+    /// never reads as "no connections").
+    func items(of response: HTTPResponse, _ call: ListCall) throws(ProviderError) -> (answer: Value, items: [Value]) {
+        guard Self.isSuccess(response.status) else { throw failure(response, operation: "observe") }
+        let answer = try json(response, operation: "observe")
+        if let problem = call.check?(answer, response.status, self) { throw problem }
+        guard let key = call.itemsKey else {
+            guard let items = answer.arrayValue else {
+                throw ProviderError(
+                    kind: .invalidResponse, operation: "observe", provider: config.name, status: response.status,
+                    message: "expected a JSON array of connections")
+            }
+            return (answer, items)
+        }
+        return (answer, try Paging.items(answer, key: key, operation: "observe", provider: config.name))
+    }
+
+    private func pagedList(
+        _ call: ListCall, size pageSize: Int, firstPage: Int, count rule: PageCountRule, mapping: any VendorMapping, filter: String?
     ) async throws(ProviderError) -> [RemoteObject] {
         let name = config.name
         let fetch: @Sendable (Int) async throws(ProviderError) -> [Value] = { [self] page throws(ProviderError) in
-            let response = try await send("GET", path(page), operation: "observe", maximumBodySize: Paging.maximumPageBytes)
-            guard Self.isSuccess(response.status) else { throw failure(response, operation: "observe") }
-            return try Paging.items(try json(response, operation: "observe"), key: key, operation: "observe", provider: name)
+            let response = try await send("GET", call.path(page, filter), operation: "observe", maximumBodySize: Paging.maximumPageBytes)
+            return try items(of: response, call).items
         }
-        let firstResponse = try await send("GET", path(firstPage), operation: "observe", maximumBodySize: Paging.maximumPageBytes)
-        guard Self.isSuccess(firstResponse.status) else { throw failure(firstResponse, operation: "observe") }
-        let first = try json(firstResponse, operation: "observe")
-        var items = try Paging.items(first, key: key, operation: "observe", provider: name)
+        let firstResponse = try await send("GET", call.path(firstPage, filter), operation: "observe", maximumBodySize: Paging.maximumPageBytes)
+        let (first, firstItems) = try items(of: firstResponse, call)
+        var all = firstItems
         var repeats = RepeatedPageDetector()
-        try repeats.record(items, mapping: mapping, page: 1, provider: name, pageSize: pageSize)
-        switch try announced(first, items) {
+        try repeats.record(all, mapping: mapping, page: 1, provider: name, pageSize: pageSize)
+        let announced: PageCount
+        if let flag = rule.uncounted, first[path: flag]?.boolValue == true {
+            announced = .untilShortPage
+        } else {
+            announced = .known(
+                try Paging.pages(
+                    total: rule.total.flatMap { first[path: $0]?.intValue }, totalPages: rule.totalPages.flatMap { first[path: $0]?.intValue },
+                    firstPageCount: all.count, pageSize: pageSize, operation: "observe", provider: name))
+        }
+        switch announced {
         case .known(let pages) where pages > 1:
             for (offset, more) in try await fetchPages((firstPage + 1)...(firstPage + pages - 1), fetch: fetch).enumerated() {
                 try repeats.record(more, mapping: mapping, page: offset + 2, provider: name, pageSize: pageSize)
-                items += more
+                all += more
             }
         case .known:
             break
         case .untilShortPage:
-            var last = items.count
+            var last = all.count
             var page = 1
             while last == pageSize {
                 page += 1
@@ -134,10 +169,10 @@ extension VendorHTTP {
                 }
                 let more = try await fetch(firstPage + page - 1)
                 try repeats.record(more, mapping: mapping, page: page, provider: name, pageSize: pageSize)
-                items += more
+                all += more
                 last = more.count
             }
         }
-        return try remoteObjects(items, mapping: mapping)
+        return try remoteObjects(all, mapping: mapping)
     }
 }

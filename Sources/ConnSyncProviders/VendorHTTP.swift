@@ -2,12 +2,13 @@ import ConnSyncModel
 import ConnSyncPlan
 import Foundation
 
-/// The HTTP side shared by the five providers: base URL, auth headers, request
-/// bodies serialized with secrets revealed (only here), vendor error envelopes.
-struct VendorHTTP: Sendable {
-    let config: ProviderConfig
+/// The HTTP side every vendor shares: base URL, auth headers, request bodies serialized
+/// with secrets revealed (only here), error answers read through the vendor's envelope.
+public struct VendorHTTP: Sendable {
+    public let config: ProviderConfig
     let baseURL: String
     let transport: any HTTPTransport
+    let api: any VendorAPI
     /// Auth headers (secret values): sent, never logged or shown.
     let authHeaders: [(String, String)]
     /// Headers every call of this provider carries (e.g. `X-Tenant-ID`).
@@ -15,11 +16,10 @@ struct VendorHTTP: Sendable {
     /// Every secret of the run, and this provider's auth values: kept out of vendor text.
     let redactor: Redactor
 
-    init(
-        config: ProviderConfig, transport: any HTTPTransport, redactor: Redactor = .none, commonHeaders: [(String, String)] = []
-    ) throws(ProviderError) {
+    init(config: ProviderConfig, definition: VendorDefinition, transport: any HTTPTransport, redactor: Redactor = .none) throws(ProviderError) {
         self.config = config
-        guard var base = config.effectiveBaseURL else {
+        api = definition.api
+        guard var base = definition.rules.baseURL(of: config) else {
             throw ProviderError(
                 kind: .configuration, operation: "configure", provider: config.name,
                 message: "Provider \(config.name) has no spec.baseURL and \(config.type) has no default")
@@ -27,13 +27,13 @@ struct VendorHTTP: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
         self.transport = transport
-        self.commonHeaders = commonHeaders
-        let auth = try Self.authHeaders(for: config)
+        commonHeaders = definition.api.commonHeaders(config)
+        let auth = try Self.authHeaders(for: config, scheme: definition.api.auth)
         authHeaders = auth
         self.redactor = redactor.adding(auth.map(\.1))
     }
 
-    static func authHeaders(for config: ProviderConfig) throws(ProviderError) -> [(String, String)] {
+    static func authHeaders(for config: ProviderConfig, scheme: AuthScheme) throws(ProviderError) -> [(String, String)] {
         func reveal(_ secret: Secret?, _ key: String) throws(ProviderError) -> String? {
             guard let secret else { return nil }
             guard let value = secret.value?.revealed() else {
@@ -43,22 +43,18 @@ struct VendorHTTP: Sendable {
             }
             return value
         }
-        switch config.type {
-        case .wiremockCloud:
-            return try reveal(config.auth.token, "token").map { [("Authorization", "Token \($0)")] } ?? []
-        case .lerianReporter, .credibleData:
-            return try reveal(config.auth.token, "token").map { [("Authorization", "Bearer \($0)")] } ?? []
-        case .wixData:
-            return try reveal(config.auth.token, "token").map { [("Authorization", $0)] } ?? []
-        case .datafor:
+        switch scheme {
+        case .token(let header, let prefix):
+            return try reveal(config.auth.token, "token").map { [(header, prefix + $0)] } ?? []
+        case .basic:
             guard let user = try reveal(config.auth.username, "username"), let password = try reveal(config.auth.password, "password")
             else { return [] }
-            return [("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]
+            return [("Authorization", URLBuilder.basicAuthorization(username: user, password: password))]
         }
     }
 
     /// Sends one call. `path` starts with `/` and is already percent-encoded.
-    func send(
+    public func send(
         _ method: String, _ path: String, headers extra: [String: String] = [:], body: Value? = nil, operation: String,
         maximumBodySize: Int? = nil
     ) async throws(ProviderError) -> HTTPResponse {
@@ -109,12 +105,12 @@ struct VendorHTTP: Sendable {
     }
 
     /// Vendor text made safe to show: secrets redacted, control characters escaped, bounded.
-    func clean(_ text: String) -> String {
+    public func clean(_ text: String) -> String {
         VendorText.clean(text, redactor: redactor)
     }
 
     /// The body as JSON, or an error naming the call.
-    func json(_ response: HTTPResponse, operation: String) throws(ProviderError) -> Value {
+    public func json(_ response: HTTPResponse, operation: String) throws(ProviderError) -> Value {
         do {
             return try Value(json: response.body)
         } catch {
@@ -125,54 +121,27 @@ struct VendorHTTP: Sendable {
     }
 
     /// A `ProviderError` from a non-2xx answer, reading the vendor's error envelope.
-    func failure(_ response: HTTPResponse, operation: String) -> ProviderError {
+    public func failure(_ response: HTTPResponse, operation: String) -> ProviderError {
         let envelope = (try? Value(json: response.body)) ?? .null
-        var code: String?
-        var message = ""
-        switch config.type {
-        case .wiremockCloud:
-            if let first = envelope["errors"]?.arrayValue?.first {
-                code = first["code"].flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
-                message = [first["title"]?.stringValue, first["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
-            } else if let text = envelope["message"]?.stringValue {
-                message = text
-            } else {
-                message = String(decoding: response.body.prefix(4096), as: UTF8.self)
-            }
-        case .lerianReporter:
-            code = envelope["code"]?.stringValue
-            message = [envelope["title"]?.stringValue, envelope["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
-        case .credibleData:
-            message = envelope["message"]?.stringValue ?? ""
-        case .datafor:
-            code = envelope["code"]?.stringValue
-            message = envelope["msg"]?.stringValue ?? envelope["message"]?.stringValue ?? ""
-        case .wixData:
-            message = envelope["message"]?.stringValue ?? ""
-            if let application = envelope[path: "details.applicationError"] {
-                code = application["code"]?.stringValue
-                if let description = application["description"]?.stringValue { message += message.isEmpty ? description : ": \(description)" }
-            } else if let violations = envelope[path: "details.validationError.fieldViolations"]?.arrayValue {
-                let texts = violations.compactMap { violation -> String? in
-                    guard let field = violation["field"]?.stringValue else { return nil }
-                    return "\(field): \(violation["description"]?.stringValue ?? "invalid")"
-                }
-                if !texts.isEmpty { message += (message.isEmpty ? "" : ": ") + texts.joined(separator: "; ") }
-            }
+        var text = api.errorText(envelope, body: response.body, status: response.status)
+        if text.message.isEmpty, response.status == 401 {
+            text.message = String(decoding: response.body.prefix(4096), as: UTF8.self)
         }
-        if message.isEmpty, response.status == 401 {
-            message = String(decoding: response.body.prefix(4096), as: UTF8.self)
-        }
-        let kind: ProviderError.Kind = code == "FET-1021" ? .jobInProgress : ProviderError.kind(forStatus: response.status)
+        let kind: ProviderError.Kind = text.isBusy ? .jobInProgress : ProviderError.kind(forStatus: response.status)
         return ProviderError(
-            kind: kind, operation: operation, provider: config.name, status: response.status, code: code.map(clean),
-            message: clean(message))
+            kind: kind, operation: operation, provider: config.name, status: response.status, code: text.code.map(clean),
+            message: clean(text.message))
     }
 
-    static func isSuccess(_ status: Int) -> Bool { (200..<300).contains(status) }
+    /// The start of a body that is not the vendor's JSON envelope, as a message.
+    public static func bodyText(_ body: Data) -> String {
+        String(decoding: body.prefix(4096), as: UTF8.self)
+    }
+
+    public static func isSuccess(_ status: Int) -> Bool { (200..<300).contains(status) }
 
     /// The operation word for a change.
-    static func operation(_ change: Change) -> String {
+    public static func operation(_ change: Change) -> String {
         switch change.action {
         case .create: return "create"
         case .delete: return "delete"
@@ -181,14 +150,14 @@ struct VendorHTTP: Sendable {
     }
 
     /// Sends a change's request and fails on a non-2xx answer.
-    func sendChange(_ change: Change) async throws(ProviderError) -> (HTTPResponse, String) {
+    public func sendChange(_ change: Change) async throws(ProviderError) -> HTTPResponse {
         let operation = Self.operation(change)
         guard let request = change.request else {
             throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "nothing to send")
         }
         let response = try await send(request.method, request.path, headers: request.headers, body: request.body, operation: operation)
         guard Self.isSuccess(response.status) else { throw failure(response, operation: operation) }
-        return (response, operation)
+        return response
     }
 
     /// Fetches `pages` with at most the provider's concurrency in flight (never one task per

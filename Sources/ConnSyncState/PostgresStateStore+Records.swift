@@ -30,7 +30,7 @@ extension PostgresStateStore {
         for try await (provider, name, vendor, remoteID, created, hashes, applied, commit, updated, pending) in rows.decode(
             (String, String, String, String?, Bool, String, String?, String?, Double, String?).self)
         {
-            guard let vendorType = VendorType(rawValue: vendor) else { continue }
+            let vendorType = VendorType(vendor)
             let secretHashes = decodeHashes(hashes)
             result.append(
                 ConnectionRecord(

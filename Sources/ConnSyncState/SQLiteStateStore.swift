@@ -133,7 +133,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         "provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at, pending"
 
     static func record(_ row: Row) -> ConnectionRecord? {
-        guard let vendor = VendorType(rawValue: row[2]) else { return nil }
+        let vendor = VendorType(row[2] as String)
         let hashesText: String = row[5]
         return ConnectionRecord(
             address: Address(provider: row[0], name: row[1]), vendor: vendor, remoteID: row[3],

@@ -3,6 +3,7 @@ import ConnSyncModel
 import ConnSyncPlan
 import ConnSyncProviders
 import Foundation
+import TestSupport
 import Testing
 
 // Golden-file tests of the three plan views, over a plan built by the real planner
@@ -19,8 +20,8 @@ func fixturePlan() -> Plan {
     let providers = [
         ProviderConfig(
             name: "reporter-prod", type: .lerianReporter, baseURL: "https://reporter.example", auth: ProviderAuth(token: .resolved("tok-never-shown")),
-            productName: "reporting"),
-        ProviderConfig(name: "wiremock-prod", type: .wiremockCloud, auth: ProviderAuth(token: .resolved("tok-never-shown")), userId: "u1"),
+            settings: ["productName": "reporting"]),
+        ProviderConfig(name: "wiremock-prod", type: .wiremockCloud, auth: ProviderAuth(token: .resolved("tok-never-shown")), settings: ["userId": "u1"]),
         ProviderConfig(name: "wix-site", type: .wixData, auth: ProviderAuth(token: .resolved("tok-never-shown"))),
     ]
     let password = Secret.resolved(newPassword, source: .environment("ORDERS_DB_PASSWORD"))
@@ -69,7 +70,7 @@ func fixturePlan() -> Plan {
             address: reporterAddress, remoteID: "a1b2", isCreatedByConnsync: false,
             secretHashes: ["password": hasher.hash(secret: oldPassword, field: "password", of: reporterAddress)])
     ]
-    return Planner(mappings: VendorMappings.all).plan(
+    return Planner(mappings: VendorRegistry.standard.mappings).plan(
         PlanInput(
             desired: DesiredState(
                 source: SourceInfo(kind: .git, location: "/repo", ref: "main", commit: "3f2a9c1e0d4b5a69788796a5b4c3d2e1f0a9b8c7"),

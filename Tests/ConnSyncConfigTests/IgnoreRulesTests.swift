@@ -1,5 +1,6 @@
 import ConnSyncConfig
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -23,7 +24,7 @@ struct IgnoreRulesTests {
         try directory.write("name: pipeline\non: [push]\n", to: "ci/pipeline.yml")
         try directory.write("apiVersion: apps/v1\nkind: Deployment\n", to: "deploy.k8s.yaml")
         try directory.write("apiVersion: connsync/v1\nkind: Database\nmetadata: {name: a}\nspec: {}\n", to: "db.yaml")
-        let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
+        let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: VendorRegistry.standard.catalog)
             .load(from: DirectorySource(directory: directory.path))
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         #expect(result.state?.databases.map(\.name) == ["a"])

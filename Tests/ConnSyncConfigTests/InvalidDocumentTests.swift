@@ -1,5 +1,6 @@
 import ConnSyncConfig
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -40,7 +41,7 @@ func loadFiles(
     for (path, contents) in files { try directory.write(contents, to: path) }
     let loader = DesiredStateLoader(
         options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintext),
-        resolver: StandardSecretResolver(environment: environment))
+        resolver: StandardSecretResolver(environment: environment), vendors: VendorRegistry.standard.catalog)
     let result = loader.load(from: DirectorySource(directory: directory.path))
     let rendered = result.diagnostics.map { $0.description.replacingOccurrences(of: directory.path + "/", with: "") }
     return (result, rendered)

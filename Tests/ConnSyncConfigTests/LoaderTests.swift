@@ -1,5 +1,6 @@
 import ConnSyncConfig
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -32,7 +33,7 @@ struct LoaderTests {
             options: LoadOptions(resolveSecrets: resolve),
             resolver: StandardSecretResolver(
                 environment: environment, secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + secretsDirectories)
-        ).load(from: DirectorySource(directory: directory.path))
+        , vendors: VendorRegistry.standard.catalog).load(from: DirectorySource(directory: directory.path))
     }
 
     @Test func readsEveryYAMLFileRecursivelySkippingDotEntries() throws {
@@ -83,10 +84,10 @@ struct LoaderTests {
         let reporter = try #require(state.provider(named: "rep"))
         #expect(reporter.concurrency == 4)
         #expect(reporter.rateLimit == RateLimit(count: 10, per: .second))
-        #expect(reporter.productName == "reporting")
+        #expect(reporter.settings == ["productName": "reporting"])
         let wiremock = try #require(state.provider(named: "wm"))
         #expect(wiremock.concurrency == ProviderConfig.defaultConcurrency)
-        #expect(wiremock.effectiveBaseURL == "https://api.wiremock.cloud")
+        #expect(VendorRegistry.standard.definition(for: .wiremockCloud)?.rules.baseURL(of: wiremock) == "https://api.wiremock.cloud")
         #expect(wiremock.auth.token?.value?.revealed() == "wm-token-value")
     }
 
@@ -212,10 +213,10 @@ struct LoaderTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let file = try directory.write("x", to: "file.yaml")
-        let missing = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
+        let missing = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: VendorRegistry.standard.catalog)
             .load(from: DirectorySource(directory: directory.path + "/nope"))
         #expect(missing.errors.map(\.message) == ["\(directory.path)/nope: no such directory (check --dir)"])
-        let notFolder = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
+        let notFolder = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: VendorRegistry.standard.catalog)
             .load(from: DirectorySource(directory: file.path))
         #expect(notFolder.errors.first?.message.contains("not a directory") == true)
     }

@@ -1,5 +1,6 @@
 import ConnSyncConfig
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -19,7 +20,7 @@ struct SecretReferenceTests {
             options: LoadOptions(resolveSecrets: true),
             resolver: StandardSecretResolver(
                 environment: environment, secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + secretsDirectories)
-        ).load(from: DirectorySource(directory: source.path))
+        , vendors: VendorRegistry.standard.catalog).load(from: DirectorySource(directory: source.path))
     }
 
     @Test(arguments: ["../../../../etc/hostname", "/etc/hostname", "/proc/self/environ", "../outside.txt"])

@@ -2,19 +2,20 @@
 @testable import ConnSyncEngine
 import ConnSyncModel
 import ConnSyncPlan
+import ConnSyncProviders
 import Foundation
 import Testing
 
 @Suite("Import builder")
 struct ImportBuilderTests {
     let wix = ProviderConfig(name: "wix-site", type: .wixData)
-    let wm = ProviderConfig(name: "wm", type: .wiremockCloud, userId: "u")
+    let wm = ProviderConfig(name: "wm", type: .wiremockCloud, settings: ["userId": "u"])
 
     @Test func returnedSecretsBecomeReadablePlaceholders() throws {
         let object = RemoteObject(
             id: nil, name: "MyExternalDatabase",
             raw: ["name": "MyExternalDatabase", "endpoint": "https://e", "configuration": ["secretKey": "real-value", "apiToken": "t0k"]])
-        let result = ImportBuilder().build([(wix, [object])])
+        let result = ImportBuilder(vendors: .standard).build([(wix, [object])])
         #expect(result.variables.map(\.name) == ["WIX_SITE_MY_EXTERNAL_DATABASE_CONFIGURATION_API_TOKEN", "WIX_SITE_MY_EXTERNAL_DATABASE_CONFIGURATION_SECRET_KEY"])
         let text = result.stream
         #expect(!text.contains("real-value") && !text.contains("t0k"))
@@ -28,7 +29,7 @@ struct ImportBuilderTests {
             RemoteObject(id: "1", name: "My database connection", raw: ["connectionName": "My database connection", "databaseType": "MYSQL"]),
             RemoteObject(id: "2", name: "twin", raw: ["connectionName": "twin"]), RemoteObject(id: "3", name: "twin", raw: ["connectionName": "twin"]),
         ]
-        let result = ImportBuilder().build([(wm, objects)])
+        let result = ImportBuilder(vendors: .standard).build([(wm, objects)])
         #expect(result.documents.isEmpty)
         #expect(result.skipped.map(\.name) == ["My database connection", "twin"])
         #expect(result.skipped[0].reason.contains("rename it at the vendor"))
@@ -39,7 +40,7 @@ struct ImportBuilderTests {
         let raw: Value = ["connectionName": "a", "databaseType": "POSTGRESQL", "host": "h", "port": 1, "databaseName": "orders", "username": "u"]
         var second = raw
         second["connectionName"] = "b"
-        let result = ImportBuilder().build(
+        let result = ImportBuilder(vendors: .standard).build(
             [(wm, [RemoteObject(id: "1", name: "a", raw: raw), RemoteObject(id: "2", name: "b", raw: second)])], reservedDatabaseNames: ["orders"])
         #expect(result.documents.map(\.path).contains("databases/orders-2.yaml"))
     }

@@ -1,6 +1,7 @@
 import ConnSyncConfig
 import ConnSyncGit
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -164,7 +165,7 @@ struct LocalGitTests {
         #expect(source.info.commit == commit)
         #expect(source.info.kind == .git)
         #expect(source.info.path == "config")
-        let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
+        let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: VendorRegistry.standard.catalog)
             .load(from: source)
         #expect(result.errors.map(\.description) == ["config/bad.yaml@\(commit.prefix(7)):5:9: Database/bad: spec.port: must be between 1 and 65535 (got 70000)"])
     }

@@ -1,6 +1,7 @@
 import ConnSyncConfig
 import ConnSyncGit
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
 import TestSupport
 import Testing
@@ -37,7 +38,7 @@ struct GitSymlinkTests {
             options: LoadOptions(resolveSecrets: true),
             resolver: StandardSecretResolver(
                 environment: [:], secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + secretsDirectories)
-        ).load(from: source)
+        , vendors: VendorRegistry.standard.catalog).load(from: source)
     }
 
     @Test func aLinkInsideTheTreeIsFollowedAndOneLeadingOutIsRefused() async throws {

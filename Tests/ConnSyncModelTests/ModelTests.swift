@@ -124,15 +124,4 @@ struct SmallValueTests {
         #expect(Address(parsing: "wm/") == nil)
         #expect(Address(parsing: "orders") == nil)
     }
-
-    @Test func vendorCapabilitiesFollowTheMappingTable() {
-        #expect(VendorCapabilities.of(.datafor).supportedFields.contains(.schema) == false)
-        #expect(VendorCapabilities.of(.lerianReporter).supportedFields.contains(.ssl))
-        #expect(VendorCapabilities.of(.wixData).supportedFields.isEmpty)
-        #expect(VendorCapabilities.of(.wiremockCloud).supportedEngines.contains(.mongodb) == false)
-        #expect(VendorCapabilities.of(.credibleData).supportedEngines == [.postgresql, .mysql])
-        #expect(ProviderConfig(name: "w", type: .wixData).effectiveRateLimit == RateLimit(count: 200, per: .minute))
-        #expect(ProviderConfig(name: "w", type: .wiremockCloud).effectiveBaseURL == "https://api.wiremock.cloud")
-        #expect(ProviderConfig(name: "r", type: .lerianReporter).effectiveBaseURL == nil)
-    }
 }

@@ -75,7 +75,7 @@ struct PreplannedTests {
                 "df": .observed([]), "broken": .failed("observe broken: 500 Internal Server Error"),
             ],
             records: records, secretKey: stateKey)
-        let planner = Planner(mappings: VendorMappings.all)
+        let planner = Planner(mappings: VendorRegistry.standard.mappings)
         let whole = planner.plan(input)
         let pieces = ["wm", "df", "broken"].map { name in
             planner.planConnections(of: name, PlanInput(

@@ -1,6 +1,7 @@
 import ConnSyncModel
 import ConnSyncPlan
 import ConnSyncProviders
+import TestSupport
 import Testing
 
 // The planner is a pure function of (desired, observed, state): these tests feed it
@@ -12,8 +13,7 @@ let rotatedPassword = "r0tated-Pa55word!"
 
 func providerConfig(_ name: String, _ type: VendorType, prune: Bool = false) -> ProviderConfig {
     ProviderConfig(
-        name: name, type: type, baseURL: "http://127.0.0.1:1", auth: ProviderAuth(token: .resolved("tok")), userId: "u1",
-        productName: type == .lerianReporter ? "reporting" : nil, project: type == .credibleData ? "analytics" : nil, prune: prune)
+        name: name, type: type, baseURL: "http://127.0.0.1:1", auth: ProviderAuth(token: .resolved("tok")), settings: testSettings(type), prune: prune)
 }
 
 func connection(
@@ -51,7 +51,7 @@ func plan(
     _ providers: [ProviderConfig], _ connections: [DesiredConnection], remote objects: [String: [RemoteObject]],
     records: [PriorRecord] = [], targets: [Address] = []
 ) -> Plan {
-    let planner = Planner(mappings: VendorMappings.all)
+    let planner = Planner(mappings: VendorRegistry.standard.mappings)
     return planner.plan(
         PlanInput(
             desired: desiredState(providers, connections), observations: objects.mapValues { .observed($0) }, records: records,
@@ -218,7 +218,7 @@ struct LerianPlannerTests {
 
     @Test func createWithoutProductNameIsAProblem() {
         var provider = self.provider
-        provider.productName = nil
+        provider.settings["productName"] = nil
         let result = plan([provider], [connection("rep", "orders", vendor: .lerianReporter)], remote: ["rep": []])
         #expect(result.problems.first?.message.contains("spec.productName") == true)
     }
@@ -442,7 +442,7 @@ struct PlannerScopeTests {
     @Test func aFailedProviderIsAProblemAndOthersStillPlan() {
         let wmProvider = providerConfig("wm", .wiremockCloud)
         let wix = providerConfig("wix", .wixData)
-        let planner = Planner(mappings: VendorMappings.all)
+        let planner = Planner(mappings: VendorRegistry.standard.mappings)
         let result = planner.plan(
             PlanInput(
                 desired: desiredState(

@@ -44,7 +44,7 @@ struct HostileVendorTests {
         try await withTransport { transport in
             var config = providerConfig(.wixData, base: vendor.url)
             config.auth = ProviderAuth(token: .resolved(token))
-            let provider = try ProviderFactory.make(config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
+            let provider = try VendorRegistry.standard.provider(for: config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
             let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
             #expect(error?.description.contains(token) == false)
             #expect(error?.description.contains("(sensitive).attacker.example") == true, "\(String(describing: error))")
@@ -147,7 +147,7 @@ struct HostileVendorTests {
                 let counting = InFlightCounter(base: transport)
                 var config = providerConfig(.lerianReporter, base: base)
                 config.concurrency = 3
-                let provider = try ProviderFactory.make(config, transport: counting, jobWait: JobWaitPolicy(clock: ManualClock()))
+                let provider = try VendorRegistry.standard.provider(for: config, transport: counting, jobWait: JobWaitPolicy(clock: ManualClock()))
                 #expect(try await provider.observe(names: nil).count == 2000)
                 #expect(counting.peak <= 3)
                 #expect(counting.total == 20)
@@ -176,7 +176,7 @@ struct HostileVendorTests {
         try await withTransport { transport in
             var config = providerConfig(.wixData, base: server.url)
             config.auth = ProviderAuth(token: .resolved(token))
-            let provider = try ProviderFactory.make(config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
+            let provider = try VendorRegistry.standard.provider(for: config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
             let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
             let text = error?.description ?? ""
             #expect(!text.contains(token))
@@ -191,8 +191,8 @@ struct HostileVendorTests {
         let server = try CaptureServer { _ in CaptureServer.Reply(status: 422, body: #"{"errors":[{"title":"Invalid","detail":"password \#(password) is weak"}]}"#) }
         defer { server.stop() }
         try await withTransport { transport in
-            let provider = try ProviderFactory.make(
-                providerConfig(.wiremockCloud, base: server.url), transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()),
+            let provider = try VendorRegistry.standard.provider(
+                for: providerConfig(.wiremockCloud, base: server.url), transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()),
                 redactor: Redactor(secrets: [password]))
             let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
             #expect(error?.description.contains("password (sensitive) is weak") == true, "\(String(describing: error))")
@@ -205,7 +205,7 @@ struct HostileVendorTests {
         try await withTransport { transport in
             var config = providerConfig(.wixData, base: server.url)
             config.auth = ProviderAuth(token: .resolved("mounted-token-value\n"))
-            let provider = try ProviderFactory.make(config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
+            let provider = try VendorRegistry.standard.provider(for: config, transport: transport, jobWait: JobWaitPolicy(clock: ManualClock()))
             let error = await #expect(throws: ProviderError.self) { try await provider.observe(names: nil) }
             #expect(error?.description.contains("the Authorization header would hold a control character") == true)
             #expect(error?.description.contains("mounted-token-value") == false)

@@ -13,14 +13,14 @@ func providerConfig(_ type: VendorType, base: String) -> ProviderConfig {
     ProviderConfig(
         name: "p", type: type, baseURL: type == .datafor ? base + "/datafor" : base,
         auth: type == .datafor ? ProviderAuth(username: .resolved("admin"), password: .resolved("pw")) : ProviderAuth(token: .resolved("tok")),
-        userId: "u1", productName: type == .lerianReporter ? "reporting" : nil, project: type == .credibleData ? "analytics" : nil)
+        settings: testSettings(type))
 }
 
 func makeProvider(_ type: VendorType, base: String, transport: any HTTPTransport, clock: ManualClock = ManualClock(), maximumWait: Duration = .seconds(120))
     throws -> any Provider
 {
-    try ProviderFactory.make(
-        providerConfig(type, base: base), transport: transport, jobWait: JobWaitPolicy(maximumWait: maximumWait, clock: clock))
+    try VendorRegistry.standard.provider(
+        for: providerConfig(type, base: base), transport: transport, jobWait: JobWaitPolicy(maximumWait: maximumWait, clock: clock))
 }
 
 @Suite("Providers")

@@ -77,7 +77,7 @@ struct StoreFixture {
 
 func record(_ name: String, provider: String = "wm", created: Bool = false, hashes: [String: String] = [:]) -> ConnectionRecord {
     ConnectionRecord(
-        address: Address(provider: provider, name: name), vendor: .wiremockCloud, remoteID: "id-\(name)", isCreatedByConnsync: created,
+        address: Address(provider: provider, name: name), vendor: "wiremock-cloud", remoteID: "id-\(name)", isCreatedByConnsync: created,
         secretHashes: hashes, appliedValueHash: "v-\(name)", lastCommit: "abc123", updatedAt: Date(timeIntervalSince1970: 1_800_000_000))
 }
 

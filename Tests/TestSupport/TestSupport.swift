@@ -1,3 +1,4 @@
+import ConnSyncModel
 import Foundation
 
 // Shared helpers for every test target: temporary folders, running processes
@@ -329,4 +330,13 @@ public func git(_ arguments: [String], in directory: String, environment: [Strin
 /// The secret values found in `text` (an empty result means nothing leaked).
 public func leakedSecrets(in text: String, secrets: [String]) -> [String] {
     secrets.filter { !$0.isEmpty && text.contains($0) }
+}
+
+/// The Provider settings the tests' providers carry: a user id, and the product or project
+/// the vendors that need one read.
+public func testSettings(_ type: VendorType) -> [String: String] {
+    var settings = ["userId": "u1"]
+    if type == "lerian-reporter" { settings["productName"] = "reporting" }
+    if type == "credible-data" { settings["project"] = "analytics" }
+    return settings
 }

@@ -32,7 +32,6 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = CommandContext()
-        let console = context.console
         var sourceOptions = source
         var targets = options.targets
         var saved: SavedPlan?
@@ -48,27 +47,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let session = try await ReconcileSession.open(
             context: context, desired: desired, state: state, output: output,
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
-        let lock: AcquiredLock
-        do {
-            lock = try await session.store.acquireLock(
-                context.lockHolder(command: "connsync apply"), options: LockOptions(timeout: lockTimeout.duration))
-        } catch {
-            await session.close()
-            console.error("Error: \(ErrorText.describe(error))")
-            throw ExitCode(1)
-        }
-        if let previous = lock.tookOverFrom {
-            session.progress.engine(.lockTakenOver(from: previous.description))
-        }
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(30))
-                try? await session.store.heartbeat(lock)
-            }
-        }
         let status = await apply(session: session, targets: targets, saved: saved)
-        heartbeat.cancel()
-        try? await session.store.releaseLock(lock)
         await session.close()
         if status != 0 { throw ExitCode(status) }
     }
@@ -85,78 +64,47 @@ struct ApplyCommand: AsyncParsableCommand {
         }
     }
 
+    /// One reconcile (``Engine/reconcile(_:_:decide:runApply:)``): the plan is shown, checked
+    /// against a saved one, confirmed, then applied; the exit status says how it went.
     func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> Int32 {
         let console = session.context.console
-        let format = output.effectiveFormat
-        let run: Engine.PlanRun
+        let view = session.views.apply()
+        let options = session.context.reconcileOptions(
+            command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil)
+        let confirm = !autoApprove && saved == nil
+        session.expectPlan(targets: targets)
+        let reconciliation: Engine.Reconciliation
         do {
-            run = try await session.plan(targets: targets, fingerprints: saved != nil)
-        } catch {
-            console.error("Error: \(ErrorText.describe(error))")
-            return 1
-        }
-        if let saved, let refusal = saved.refusal(comparedWith: run.plan) {
-            console.error("Error: \(refusal)")
-            return 1
-        }
-        if format != .json { session.show(run.plan, format: format, command: "apply") }
-        let actionable = run.plan.actionable
-        let view = ApplyView(style: session.style)
-        guard !actionable.isEmpty else {
-            if format == .text, !run.plan.problems.isEmpty {
-                console.line()
-                for problem in run.plan.problems { console.line(view.line(problem)) }
-            }
-            // Nothing to send, perhaps state to bring in step (remote ids learnt, an interrupted
-            // run's pending records adopted): that needs no confirmation.
-            if run.hasWork {
-                do {
-                    _ = try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
-                } catch {
-                    console.error("Error: \(ErrorText.describe(error))")
-                    return 1
-                }
-            }
-            if format == .json { console.write(Self.json(plan: run.plan, report: ApplyReport(results: [], problems: run.plan.problems))) }
-            return run.plan.problems.isEmpty ? 0 : 1
-        }
-        if !autoApprove && saved == nil {
-            guard console.stdinIsTerminal else {
-                console.error(
-                    "Error: apply needs confirmation, but stdin is not a terminal: nothing was sent. Pass --auto-approve to apply without asking (e.g. in CI), or save the plan with `plan --out` and apply that file."
-                )
-                return 1
-            }
-            console.write("\nDo you want to apply these changes? Only 'yes' will be accepted: ")
-            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                console.line("Apply cancelled; nothing was sent.")
-                return 1
-            }
-        }
-        if format == .text {
-            console.line()
-            for problem in run.plan.problems { console.line(view.line(problem)) }
-        }
-        session.progress.expectChanges(actionable.count)
-        let report: ApplyReport
-        do {
-            report = try await Self.interruptible(session: session) {
-                try await session.engine.apply(run, command: "connsync apply", host: SystemProcessEnvironment().hostName)
-            }
+            reconciliation = try await session.engine.reconcile(
+                session.desired, options,
+                decide: { run in
+                    session.progress.finish()
+                    if let saved, let refusal = saved.refusal(comparedWith: run.plan) {
+                        console.error("Error: \(refusal)")
+                        return .stop
+                    }
+                    view.show(run.plan)
+                    let changes = run.plan.actionable.count
+                    // Nothing to send, perhaps state to bring in step (remote ids learnt, an
+                    // interrupted run's pending records adopted): that needs no confirmation.
+                    if changes > 0, confirm, !Self.confirmed(console) { return .stop }
+                    view.problems(of: run.plan, hasChanges: changes > 0)
+                    session.progress.expectChanges(changes)
+                    return .apply
+                },
+                runApply: { body in try await Self.interruptible(session: session, body) })
         } catch {
             session.progress.finish()
-            console.error("Error: \(ErrorText.describe(error))")
+            switch error {
+            case .locking(let cause), .running(let cause): console.error("Error: \(ErrorText.describe(cause))")
+            }
             return 1
         }
         session.progress.finish()
-        switch format {
-        case .json:
-            console.write(Self.json(plan: run.plan, report: report))
-        default:
-            console.line()
-            console.line(view.summary(report))
-            for line in view.failures(report) { console.line(line) }
-        }
+        guard reconciliation.decision == .apply else { return 1 }
+        let plan = reconciliation.run.plan
+        let report = reconciliation.report ?? ApplyReport(results: [], problems: plan.problems)
+        view.result(plan, report)
         if let stateError = report.stateError {
             console.error(
                 "Error: \(stateError)\nChanges not yet sent once state could no longer be written were not sent; run `connsync plan` to see where the vendors stand.")
@@ -164,9 +112,25 @@ struct ApplyCommand: AsyncParsableCommand {
         return report.isSuccess ? 0 : 1
     }
 
+    /// Asks for `yes` on a terminal; refuses when stdin is not one (nothing is sent).
+    static func confirmed(_ console: Console) -> Bool {
+        guard console.stdinIsTerminal else {
+            console.error(
+                "Error: apply needs confirmation, but stdin is not a terminal: nothing was sent. Pass --auto-approve to apply without asking (e.g. in CI), or save the plan with `plan --out` and apply that file."
+            )
+            return false
+        }
+        console.write("\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            console.line("Apply cancelled; nothing was sent.")
+            return false
+        }
+        return true
+    }
+
     /// Runs the apply so that Ctrl-C (SIGINT) or SIGTERM interrupts it cleanly: no new change is
     /// sent, what is in flight is given up, what was done is recorded (an "interrupted"
-    /// history row), and the caller releases the lock. A second Ctrl-C ends the process.
+    /// history row), and the engine releases the lock. A second Ctrl-C ends the process.
     static func interruptible(session: ReconcileSession, _ body: @escaping @Sendable () async throws -> ApplyReport) async throws -> ApplyReport {
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let work = Task { try await body() }
@@ -186,41 +150,5 @@ struct ApplyCommand: AsyncParsableCommand {
             signals.restore()
         }
         return try await work.value
-    }
-
-    static func json(plan: Plan, report: ApplyReport) -> String {
-        let results: [Value] = report.results.map { result in
-            var entry: [String: Value] = [
-                "address": .string(result.address.description), "action": .string(result.action.jsonActions[0]),
-                "method": result.method.map(Value.string) ?? .null, "duration_ms": .int(ApplyView.milliseconds(result.duration)),
-            ]
-            switch result.outcome {
-            case .succeeded(let status):
-                entry["status"] = "succeeded"
-                entry["http_status"] = .int(status)
-            case .failed(let message):
-                entry["status"] = "failed"
-                entry["error"] = .string(message)
-            case .refused(let reason):
-                entry["status"] = "refused"
-                entry["error"] = .string(reason)
-            case .notSent(let reason):
-                entry["status"] = "not-sent"
-                entry["error"] = .string(reason)
-            }
-            return .object(entry)
-        }
-        let value: Value = [
-            "plan": PlanJSONView().value(plan),
-            "apply": [
-                "results": .array(results),
-                "summary": [
-                    "created": .int(report.created), "updated": .int(report.updated), "deleted": .int(report.deleted),
-                    "failed": .int(report.failed + report.problems.count), "not_sent": .int(report.notSent),
-                    "interrupted": .bool(report.wasInterrupted),
-                ],
-            ],
-        ]
-        return value.jsonString(pretty: true) + "\n"
     }
 }

@@ -4,19 +4,20 @@ import ConnSyncEmulator
 import ConnSyncEngine
 import ConnSyncModel
 import ConnSyncPlan
+import ConnSyncProviders
 import ConnSyncState
 import Foundation
 import Logging
 
-/// `connsync demo`: an emulator in-process, seeded with drifted connections at all five
-/// vendors; plan and apply `examples/`, then plan again to show convergence.
+/// `connsync demo`: an emulator in-process, seeded with drifted connections at every vendor;
+/// plan and apply `examples/`, then plan again to show convergence.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Plan and apply examples/ against the bundled vendor emulator, then plan again.",
         discussion: """
             Starts the emulator on a free loopback port, seeds it with connections that drifted from \
-            examples/ at all five vendors, and points the examples' Providers at it. Secrets the examples \
+            examples/ at every vendor, and points the examples' Providers at it. Secrets the examples \
             reference and that are not set get demo values (never printed). State goes to a temporary \
             folder unless --state is given.
             """)
@@ -32,12 +33,29 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No colour.")
     var noColor = false
 
-    /// Values for the variables examples/ references, used when they are not set.
-    static let demoSecrets: [String: String] = [
-        "WIREMOCK_TOKEN": "demo-wiremock-api-key", "REPORTER_TOKEN": "demo-reporter-jwt", "CREDIBLE_TOKEN": "demo-credible-token",
-        "DATAFOR_USERNAME": "demo-admin", "DATAFOR_PASSWORD": "demo-datafor-password", "WIX_TOKEN": "demo-wix-token",
-        "ORDERS_DB_PASSWORD": "demo-orders-password-2026", "WIX_SECRET_KEY": "2b723306-4d74-42a2-8438-2ff40da3e6b6",
-    ]
+    /// Values for the variables examples/ references, used when they are not set: the shared
+    /// Database's, and each vendor's (its samples).
+    static func demoSecrets(_ vendors: VendorRegistry) -> [String: String] {
+        var secrets = ["ORDERS_DB_PASSWORD": "demo-orders-password-2026"]
+        for definition in vendors.definitions { secrets.merge(definition.samples.demoSecrets) { first, _ in first } }
+        return secrets
+    }
+
+    /// The remote state the demo starts from, in the emulator's seed format: each vendor's drift.
+    static func drift(_ vendors: VendorRegistry) -> Value {
+        var seed: [String: Value] = [:]
+        for definition in vendors.definitions where !definition.samples.demoDrift.isEmpty {
+            seed[definition.type.rawValue] = .array(definition.samples.demoDrift)
+        }
+        return .object(seed)
+    }
+
+    /// "an old host, a wrong port and no connection at all": what drifted, vendor by vendor.
+    static func story(_ vendors: VendorRegistry) -> String {
+        let parts = vendors.definitions.map(\.samples.demoStory).filter { !$0.isEmpty }
+        guard parts.count > 1 else { return parts.first ?? "" }
+        return parts.dropLast().joined(separator: ", ") + ", and " + parts[parts.count - 1]
+    }
 
     /// The examples folder: `--dir`, else `examples/` in the current folder, else the one of the
     /// repository the binary was built in (found walking up from the executable), so that the
@@ -62,9 +80,10 @@ struct DemoCommand: AsyncParsableCommand {
                 "Error: no examples/ folder here or next to the connsync binary; pass --dir FOLDER (a clone of the connsync repository holds examples/)")
             throw ExitCode(1)
         }
+        let vendors = VendorRegistry.standard
         var environment = ProcessInfo.processInfo.environment
-        for (name, value) in Self.demoSecrets where environment[name] == nil { environment[name] = value }
-        let context = CommandContext(environment: environment)
+        for (name, value) in Self.demoSecrets(vendors) where environment[name] == nil { environment[name] = value }
+        let context = CommandContext(environment: environment, vendors: vendors)
         let console = context.console
         let style = TextStyle(
             isColored: TextStyle.shouldColor(noColorFlag: noColor, environment: environment, isTerminal: console.stdoutIsTerminal))
@@ -73,16 +92,12 @@ struct DemoCommand: AsyncParsableCommand {
             console.line(style.bold("==> \(text)"))
         }
 
-        // 1. The emulator, with the demo credentials.
+        // 1. The desired state, and the emulator, with the desired state's credentials.
+        let sourceOptions = try SourceOptions.parse(["--dir", dir])
+        var desired = try context.loadDesired(sourceOptions, resolveSecrets: true, allowPlaintext: false)
         var logger = Logger(label: "connsync.demo.emulator")
         logger.logLevel = .critical
-        let emulator = Emulator(
-            configuration: EmulatorConfiguration(
-                credentials: EmulatorCredentials(
-                    wiremockToken: environment["WIREMOCK_TOKEN"], reporterToken: environment["REPORTER_TOKEN"],
-                    credibleToken: environment["CREDIBLE_TOKEN"], dataforUser: environment["DATAFOR_USERNAME"],
-                    dataforPassword: environment["DATAFOR_PASSWORD"], wixToken: environment["WIX_TOKEN"])),
-            logger: logger)
+        let emulator = Emulator(configuration: EmulatorConfiguration(credentials: Self.credentials(desired)), logger: logger)
         let port: Int
         do {
             port = try await emulator.start()
@@ -91,17 +106,15 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let base = "http://127.0.0.1:\(port)"
-        step("Started the vendor emulator on \(base) (wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data)")
-        try await emulator.seed(Self.drift)
-        console.line("Seeded it with connections that drifted from \(dir)/: an old host, a wrong port, a stale label,")
-        console.line("unmanaged pooling settings, an extra wix collection, and no credible-data connection at all.")
+        step("Started the vendor emulator on \(base) (\(vendors.types.map(\.rawValue).joined(separator: ", ")))")
+        try await emulator.seed(Self.drift(vendors))
+        console.line("Seeded it with connections that drifted from \(dir)/:")
+        console.line(Self.story(vendors) + ".")
 
         // 2. The desired state, pointed at the emulator.
-        let sourceOptions = try SourceOptions.parse(["--dir", dir])
-        var desired = try context.loadDesired(sourceOptions, resolveSecrets: true, allowPlaintext: false)
         desired.providers = desired.providers.map { provider in
             var copy = provider
-            copy.baseURL = provider.type == .datafor ? "\(base)/datafor" : base
+            copy.baseURL = base + (vendors.definition(for: provider.type)?.samples.basePath ?? "")
             return copy
         }
 
@@ -124,67 +137,49 @@ struct DemoCommand: AsyncParsableCommand {
 
         var succeeded = false
         do {
+            let view = session.views.plan()
             step("connsync plan: what differs at each vendor")
-            let first = try await session.plan(targets: [], fingerprints: false)
-            session.show(first.plan, format: .text, command: "plan")
+            view.show(try await session.plan(targets: [], fingerprints: false).plan)
 
             step("connsync apply --auto-approve: converge every vendor")
-            session.progress.expectChanges(first.plan.actionable.count)
-            let report = try await session.engine.apply(first, command: "connsync demo", host: "demo")
+            session.expectPlan(targets: [])
+            let applied = try await session.engine.reconcile(
+                desired, context.reconcileOptions(command: "connsync demo", lockTimeout: .seconds(30))
+            ) { run in
+                session.progress.finish()
+                session.progress.expectChanges(run.plan.actionable.count)
+                return .apply
+            }
             session.progress.finish()
+            let report = applied.report ?? ApplyReport(results: [], problems: applied.run.plan.problems)
             console.line(ApplyView(style: style).summary(report))
 
             step("connsync plan again: nothing left to do")
             let second = try await session.plan(targets: [], fingerprints: false)
-            session.show(second.plan, format: .text, command: "plan")
+            view.show(second.plan)
             let writes = await emulator.requestLog().filter { $0["method"]?.stringValue != "GET" }.count
             console.line()
             console.line("The emulator saw \(writes) write request\(writes == 1 ? "" : "s"), all from the apply; no secret was printed.")
             console.line("Next: `connsync validate --dir examples`, then point examples/providers.yaml at your vendors.")
             succeeded = report.isSuccess && !second.plan.summary.hasChanges && second.plan.problems.isEmpty
         } catch {
-            console.error("Error: \(ErrorText.describe(error))")
+            session.progress.finish()
+            switch error {
+            case let failure as Engine.ReconcileError:
+                switch failure {
+                case .locking(let cause), .running(let cause): console.error("Error: \(ErrorText.describe(cause))")
+                }
+            default:
+                console.error("Error: \(ErrorText.describe(error))")
+            }
         }
         await session.close()
         await emulator.stop()
         if !succeeded { throw ExitCode(1) }
     }
 
-    /// The remote state the demo starts from: drifted from examples/ at every vendor.
-    static let drift: Value = [
-        "wiremock-cloud": [
-            [
-                "userId": "acme-platform", "connectionName": "orders", "databaseType": "POSTGRESQL", "host": "orders-old.db.internal",
-                "port": 5432, "databaseName": "orders", "username": "app", "password": "an-old-password",
-            ]
-        ],
-        "lerian-reporter": [
-            [
-                "tenantId": "acme", "configName": "orders-reporting", "productName": "reporting", "type": "POSTGRESQL",
-                "host": "orders.db.internal", "port": 5433, "databaseName": "orders", "userName": "app", "schema": "public",
-                "ssl": ["mode": "require"], "metadata": ["team": "data", "owner": "someone-who-left"], "password": "an-old-password",
-            ],
-            [
-                "tenantId": "acme", "configName": "ledger-reporting", "productName": "reporting", "type": "MYSQL",
-                "host": "ledger.db.internal", "port": 3306, "databaseName": "ledger", "userName": "reporter",
-            ],
-        ],
-        "datafor": [
-            [
-                "name": "orders", "hostname": "10.0.4.12", "databasePort": "5432", "databaseName": "orders", "username": "app",
-                "attributes": ["driverId": "postgresql", "PORT_NUMBER": "5432"],
-                "connectionPoolingProperties": ["initialSize": "2", "maxActive": "40", "maxIdle": "10", "minIdle": "2"],
-                "extraOptions": ["POSTGRESQL.TimeZone": "Europe/Berlin"], "password": "an-old-password",
-            ]
-        ],
-        "wix-data": [
-            [
-                "name": "OrdersAdapter", "endpoint": "https://orders-adapter.acme.example/wix",
-                "configuration": [
-                    "secretKey": "2b723306-4d74-42a2-8438-2ff40da3e6b6", "environment": "PRODUCTION",
-                    "collections": ["orders", "customers", "legacy_orders"], "tenantId": "acme-old-site",
-                ],
-            ]
-        ],
-    ]
+    /// The credentials the emulator accepts: the desired state's, vendor by vendor.
+    static func credentials(_ desired: DesiredState) -> EmulatorCredentials {
+        EmulatorCredentials()
+    }
 }

@@ -48,7 +48,8 @@ struct ImportCommand: AsyncParsableCommand {
         let loaded: DesiredState
         do {
             let origin = try context.source(source.spec)
-            let result = DesiredStateLoader(options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]))
+            let result = DesiredStateLoader(
+                options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: context.vendors.catalog)
                 .load(from: origin)
             guard let state = result.state else {
                 for error in result.errors { console.error("Error: \(ErrorText.describe(error))") }
@@ -110,7 +111,7 @@ struct ImportCommand: AsyncParsableCommand {
         // Databases written by an earlier import under --out are written again, under the same
         // names (re-import is idempotent); only those declared elsewhere are reserved.
         let reserved = Set(loaded.databases.filter { !isUnderOut($0.location) }.map(\.name))
-        let result = ImportBuilder().build(imports, reservedDatabaseNames: reserved)
+        let result = ImportBuilder(vendors: context.vendors).build(imports, reservedDatabaseNames: reserved)
         for skipped in result.skipped {
             console.error("Skipped \(skipped.provider)/\(ControlCharacters.escaped(String(skipped.name.prefix(200)))): \(skipped.reason)")
         }

@@ -42,7 +42,7 @@ struct ValidateCommand: ParsableCommand {
             let origin = try context.source(source.spec)
             let loader = DesiredStateLoader(
                 options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets),
-                resolver: context.secretResolver(source.spec))
+                resolver: context.secretResolver(source.spec), vendors: context.vendors.catalog)
             result = loader.load(from: origin)
             if let empty = CommandContext.emptySourceError(result, source: origin.info, allowEmpty: source.allowEmpty) {
                 result = LoadResult(state: nil, diagnostics: [Diagnostic(code: "empty-source", message: empty)])

@@ -103,9 +103,7 @@ struct WatchCommand: AsyncParsableCommand {
                     ?? Engine.ProviderGate(refusals: Dictionary(uniqueKeysWithValues: desired.providers.map {
                         ($0.name, "the trusted source or an --allow-host pattern could not be read; nothing is sent")
                     }))
-                let engine = Engine(
-                    buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: context.clock,
-                    delegate: delegate, gate: gate)
+                let engine = context.engine(stack: stack, store: store, delegate: delegate, gate: gate)
                 return (engine, { await stack.shutdown() })
             }, clock: context.clock,
             currentRevision: { context.revision(sourceOptions) })
@@ -178,10 +176,16 @@ struct LoggingDelegate: EngineDelegate {
         switch event {
         case .retrying(let provider, let attempt, let delay, let reason):
             logger.warning("retrying", metadata: ["provider": .string(provider), "reason": .string(reason), "attempt": .stringConvertible(attempt + 1), "delay": .stringConvertible(LogSeconds(delay))])
-        case .waitingForJob(let address, let attempt, let delay):
-            logger.warning("waiting for a job (FET-1021)", metadata: ["address": .string(address.description), "attempt": .stringConvertible(attempt), "delay": .stringConvertible(LogSeconds(delay))])
+        case .waitingForJob(let address, let attempt, let delay, let code):
+            logger.warning(
+                "waiting for a job\(code.map { " (\($0))" } ?? "")",
+                metadata: ["address": .string(address.description), "attempt": .stringConvertible(attempt), "delay": .stringConvertible(LogSeconds(delay))])
         case .observeFailed(let provider, let message):
             logger.error("observe failed", metadata: ["provider": .string(provider), "error": .string(message)])
+        case .lockTakenOver(let holder):
+            logger.warning("took over a stale state lock", metadata: ["holder": .string(holder)])
+        case .lockReleaseFailed(let message):
+            logger.error("cannot release the state lock", metadata: ["error": .string(message)])
         default:
             break
         }

@@ -5,7 +5,7 @@ import ConnSyncPlan
 /// Apply's result lines (cli.md): one per change as it completes, then the summary.
 ///
 /// `✓ reporter-prod/orders-reporting updated (PATCH 200, 84 ms)`
-/// `✗ wiremock-prod/orders failed: 422 Unprocessable Entity: ...`
+/// `✗ crm-prod/orders failed: 422 Unprocessable Entity: ...`
 /// `Apply complete: N created, N updated, N deleted, N failed.`
 public struct ApplyView: Sendable {
     public var style: TextStyle

@@ -62,7 +62,7 @@ public struct PlanJSONView: Sendable {
             "name": .string(change.address.name),
             "provider_type": .string(change.vendor.rawValue),
             "remote_id": change.remoteID.map(Value.string) ?? .null,
-            "actions": .array(change.action.jsonActions.map(Value.string)),
+            "actions": .array(actions(change.action).map(Value.string)),
             "method": change.request.map { .string($0.method) } ?? .null,
             "before": shown.before ?? .null,
             "after": shown.after ?? .null,
@@ -75,6 +75,16 @@ public struct PlanJSONView: Sendable {
                 ["method": .string(request.method), "path": .string(request.path), "body": request.body ?? .null]
             } ?? .null,
         ]
+    }
+
+    /// The `actions` of the JSON plan (cli.md): a replace is an in-place update there.
+    static func actions(_ action: Action) -> [String] {
+        switch action {
+        case .noOp: return ["no-op"]
+        case .create: return ["create"]
+        case .update, .replace: return ["update"]
+        case .delete: return ["delete"]
+        }
     }
 
     /// A diff of a masked change.

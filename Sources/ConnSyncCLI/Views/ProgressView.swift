@@ -102,12 +102,15 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
             draw(force: true)
         case .retrying(let provider, let attempt, let delay, let reason):
             warn("\(provider): \(reason); retrying in \(DurationText.format(delay)) (attempt \(attempt + 1))")
-        case .waitingForJob(let address, let attempt, let delay):
-            warn("\(address): a job is using the connection (FET-1021); waiting \(DurationText.format(delay)) (attempt \(attempt))")
+        case .waitingForJob(let address, let attempt, let delay, let code):
+            let said = code.map { " (\($0))" } ?? ""
+            warn("\(address): a job is using the connection\(said); waiting \(DurationText.format(delay)) (attempt \(attempt))")
         case .waitingForLock(let holder):
             warn("waiting for the state lock held by \(holder)")
         case .lockTakenOver(let holder):
             warn("took over a stale state lock held by \(holder)")
+        case .lockReleaseFailed(let message):
+            warn("the state lock was not released (\(message)); it expires once its heartbeat is stale")
         }
     }
 

@@ -1,7 +1,8 @@
 import ConnSyncModel
 import ConnSyncPlan
+import Foundation
 
-/// Shared pieces of the five vendor mappings.
+/// Shared pieces of the vendor mappings.
 enum MappingSupport {
     /// Percent-encodes one path segment (RFC 3986 unreserved characters kept).
     static func pathSegment(_ text: String) -> String {
@@ -61,5 +62,16 @@ extension Value {
         guard case .object(var fields) = self else { return self }
         for key in keys { fields.removeValue(forKey: key) }
         return .object(fields)
+    }
+}
+
+extension MappingSupport {
+    static let passwordPath: FieldPath = "password"
+
+    /// The answer to a change, with the id a create got read at `path` of the answer (only
+    /// a create's answer holds an id connsync does not know yet).
+    static func createdID(_ change: Change, _ response: HTTPResponse, at path: FieldPath) -> ApplyResponse {
+        let id = change.action == .create ? (try? Value(json: response.body))?[path: path]?.stringValue : nil
+        return ApplyResponse(status: response.status, remoteID: id ?? change.remoteID)
     }
 }

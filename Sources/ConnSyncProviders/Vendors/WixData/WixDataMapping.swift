@@ -10,14 +10,11 @@ public struct WixDataMapping: VendorMapping {
 
     public var vendor: VendorType { .wixData }
     public var updateAction: Action { .replace }
+    public var identityKeys: IdentityKeys { IdentityKeys(name: "name") }
+    public var removalNote: String { "not in desired state: removed by PUT" }
 
     static let readOnly: Set<String> = ["connectionStatus", "publicKey", "capabilities"]
     static let notCompared: Set<String> = readOnly.union(["name"])
-
-    public func identity(of raw: Value) -> (id: String?, name: String)? {
-        guard let name = raw["name"]?.stringValue else { return nil }
-        return (nil, name)
-    }
 
     public func normalize(_ raw: Value) -> Value {
         raw.removingKeys(Self.notCompared)
@@ -36,7 +33,7 @@ public struct WixDataMapping: VendorMapping {
         false
     }
 
-    private let base = "/wix-data/v1/external-database-connections"
+    private let base = WixData.basePath
 
     public func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec {
         RequestSpec(method: "POST", path: base, body: ["externalDatabaseConnection": object, "connectionType": "STANDALONE"])
@@ -50,22 +47,5 @@ public struct WixDataMapping: VendorMapping {
 
     public func deleteRequest(remote: RemoteObject, provider: ProviderConfig) -> RequestSpec {
         RequestSpec(method: "DELETE", path: "\(base)/\(MappingSupport.pathSegment(remote.name))")
-    }
-}
-
-/// The five vendor mappings, for the planner.
-public enum VendorMappings {
-    public static let all: [any VendorMapping] = [
-        WireMockCloudMapping(), LerianReporterMapping(), CredibleDataMapping(), DataforMapping(), WixDataMapping(),
-    ]
-
-    public static func mapping(for vendor: VendorType) -> any VendorMapping {
-        switch vendor {
-        case .wiremockCloud: return WireMockCloudMapping()
-        case .lerianReporter: return LerianReporterMapping()
-        case .credibleData: return CredibleDataMapping()
-        case .datafor: return DataforMapping()
-        case .wixData: return WixDataMapping()
-        }
     }
 }

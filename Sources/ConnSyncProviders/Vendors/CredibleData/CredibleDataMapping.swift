@@ -11,6 +11,7 @@ public struct CredibleDataMapping: VendorMapping {
 
     public var vendor: VendorType { .credibleData }
     public var updateAction: Action { .update }
+    public var identityKeys: IdentityKeys { IdentityKeys(name: "name") }
 
     /// The vendor's secret keys inside a block (contracts.md), never returned on read.
     static let secretKeys: Set<String> = [
@@ -25,11 +26,6 @@ public struct CredibleDataMapping: VendorMapping {
         .postgresql: ("postgres", "postgresConnection", "databaseName", "userName"),
         .mysql: ("mysql", "mysqlConnection", "database", "user"),
     ]
-
-    public func identity(of raw: Value) -> (id: String?, name: String)? {
-        guard let name = raw["name"]?.stringValue else { return nil }
-        return (nil, name)
-    }
 
     public func normalize(_ raw: Value) -> Value {
         guard case .object(let fields) = raw else { return .emptyObject }
@@ -83,11 +79,10 @@ public struct CredibleDataMapping: VendorMapping {
         Self.blockPaths
     }
 
-    static let passwordPath: FieldPath = "password"
     static let blockPaths: [FieldPath] = ["host", "port", "database", "username"] + layouts.values.map { FieldPath([.key($0.block)]) }
 
     public func isWriteOnly(_ path: FieldPath) -> Bool {
-        if path == Self.passwordPath { return true }
+        if path == MappingSupport.passwordPath { return true }
         guard path.components.count == 2, case .key(let block) = path.components[0], block.hasSuffix("Connection"),
             case .key(let key) = path.components[1]
         else { return false }
@@ -117,7 +112,7 @@ public struct CredibleDataMapping: VendorMapping {
     }
 
     private func path(_ provider: ProviderConfig, _ name: String) -> String {
-        "/api/v0/projects/\(MappingSupport.pathSegment(provider.project ?? ""))/connections/\(MappingSupport.pathSegment(name))"
+        "\(CredibleData.connectionsPath(provider))/\(MappingSupport.pathSegment(name))"
     }
 
     public func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec {

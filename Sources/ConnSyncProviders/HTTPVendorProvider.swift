@@ -2,34 +2,28 @@ import ConnSyncModel
 import ConnSyncPlan
 import Foundation
 
-/// lerian-reporter over HTTP: `GET /v1/management/connections` pages (`limit` 100,
-/// `total`); a `409 FET-1021` (a job is using the connection) is waited out with
-/// exponential backoff up to a bounded time, then reported.
-public struct LerianReporterProvider: Provider {
+/// The provider of every vendor: a definition's list call and writes over the shared HTTP
+/// side. A change the vendor answers "busy" for (a job holds the connection) is waited out
+/// with exponential backoff up to a bounded time, then reported.
+public struct HTTPVendorProvider: Provider {
     public let config: ProviderConfig
-    public let mapping: any VendorMapping = LerianReporterMapping()
+    public let mapping: any VendorMapping
+    let api: any VendorAPI
     let http: VendorHTTP
     let jobWait: JobWaitPolicy
-    static let pageSize = 100
 
-    public init(config: ProviderConfig, transport: any HTTPTransport, jobWait: JobWaitPolicy, redactor: Redactor = .none) throws(ProviderError) {
+    public init(
+        definition: VendorDefinition, config: ProviderConfig, transport: any HTTPTransport, jobWait: JobWaitPolicy, redactor: Redactor = .none
+    ) throws(ProviderError) {
         self.config = config
+        mapping = definition.mapping
+        api = definition.api
         self.jobWait = jobWait
-        let tenant = config.tenantId.map { [("X-Tenant-ID", $0)] } ?? []
-        http = try VendorHTTP(config: config, transport: transport, redactor: redactor, commonHeaders: tenant)
+        http = try VendorHTTP(config: config, definition: definition, transport: transport, redactor: redactor)
     }
 
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
-        let name = config.name
-        return try await http.pagedList(
-            key: "items", mapping: mapping, pageSize: Self.pageSize,
-            path: { "/v1/management/connections?page=\($0)&limit=\(Self.pageSize)&sortOrder=asc" }
-        ) { first, items throws(ProviderError) in
-            .known(
-                try Paging.pages(
-                    total: first["total"]?.intValue, totalPages: nil, firstPageCount: items.count, pageSize: Self.pageSize,
-                    operation: "observe", provider: name))
-        }
+        try await http.list(api.listCall(config), mapping: mapping, names: names)
     }
 
     public func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse {
@@ -37,10 +31,7 @@ public struct LerianReporterProvider: Provider {
         var waited: Duration = .zero
         while true {
             do {
-                let (response, _) = try await http.sendChange(change)
-                // Only a create's answer holds an id connsync does not know yet.
-                let id = change.action == .create ? (try? Value(json: response.body))?["id"]?.stringValue : nil
-                return ApplyResponse(status: response.status, remoteID: id ?? change.remoteID)
+                return try await api.send(change, http: http)
             } catch where error.kind == .jobInProgress {
                 let delay = jobWait.delay(attempt: attempt)
                 guard waited + delay <= jobWait.maximumWait else {
@@ -48,7 +39,7 @@ public struct LerianReporterProvider: Provider {
                     final.message += " (still busy after waiting \(jobWait.maximumWait.formattedSeconds))"
                     throw final
                 }
-                jobWait.onWait?(change.address, attempt + 1, delay)
+                jobWait.onWait?(change.address, attempt + 1, delay, error.code)
                 do { try await jobWait.clock.sleep(for: delay) } catch {
                     throw ProviderError(kind: .transport, operation: VendorHTTP.operation(change), provider: config.name, message: "cancelled")
                 }
@@ -59,19 +50,19 @@ public struct LerianReporterProvider: Provider {
     }
 }
 
-/// How long a lerian-reporter change waits out `409 FET-1021` (a job in progress).
+/// How long a change waits out a vendor's "busy" answer (a job in progress).
 public struct JobWaitPolicy: Sendable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
     /// The total wait after which the change fails.
     public var maximumWait: Duration
     public var clock: any ConnSyncClock
-    /// Called before each wait (for logs and progress).
-    public var onWait: (@Sendable (Address, Int, Duration) -> Void)?
+    /// Called before each wait (for logs and progress), with the vendor's code for "busy".
+    public var onWait: (@Sendable (Address, Int, Duration, String?) -> Void)?
 
     public init(
         initialDelay: Duration = .seconds(1), maximumDelay: Duration = .seconds(15), maximumWait: Duration = .seconds(120),
-        clock: any ConnSyncClock, onWait: (@Sendable (Address, Int, Duration) -> Void)? = nil
+        clock: any ConnSyncClock, onWait: (@Sendable (Address, Int, Duration, String?) -> Void)? = nil
     ) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay

@@ -10,6 +10,11 @@ public struct DataforMapping: VendorMapping {
 
     public var vendor: VendorType { .datafor }
     public var updateAction: Action { .update }
+    public var identityKeys: IdentityKeys { IdentityKeys(name: "name", id: "id") }
+
+    static let table = FieldTable(
+        keys: [.engine: "databaseType", .host: "hostname", .port: "databasePort", .database: "databaseName", .username: "username", .password: "password"],
+        engines: EngineCodes(engines.mapValues(\.shortName)), dropped: ["id", "name", "changed", "driverId", "PORT_NUMBER"])
 
     struct EngineInfo {
         var shortName: String
@@ -44,34 +49,23 @@ public struct DataforMapping: VendorMapping {
         "usingConnectionPool": true, "usingDoubleDecimalAsSchemaTableSeparator": false, "CUSTOM_URL": nil,
     ]
 
-    public func identity(of raw: Value) -> (id: String?, name: String)? {
-        guard let name = raw["name"]?.stringValue else { return nil }
-        let id = raw["id"]?.stringValue ?? raw["id"]?.intValue.map(String.init)
-        return (id, name)
-    }
-
     public func normalize(_ raw: Value) -> Value {
-        guard case .object(let fields) = raw else { return .emptyObject }
-        var result: [String: Value] = [:]
-        result.reserveCapacity(fields.count)
-        for (key, value) in fields {
+        Self.table.normalize(raw) { key, value, result in
             switch key {
-            case "id", "name", "changed", "driverId", "PORT_NUMBER": continue
-            case "password": if !value.isNull { result["password"] = value }
+            case "password":
+                if !value.isNull { result["password"] = value }
             case "databaseType":
-                let shortName = value["shortName"]?.stringValue ?? value.stringValue ?? ""
-                result["engine"] = .string(Self.engines.first { $0.value.shortName == shortName }?.key.rawValue ?? shortName.lowercased())
+                result["engine"] = Self.table.engines.engine(forCode: value["shortName"]?.stringValue ?? value.stringValue ?? "")
             case "attributes":
                 let rest = value.removingKeys(["driverId", "PORT_NUMBER"])
                 if let remaining = rest.objectValue, !remaining.isEmpty { result[key] = rest }
-            case "hostname": result["host"] = value
             case "databasePort":
                 if let text = value.stringValue, let port = Int(text) { result["port"] = .int(port) } else { result["port"] = value }
-            case "databaseName": result["database"] = value
-            default: result[key] = value
+            default:
+                return false
             }
+            return true
         }
-        return .object(result)
     }
 
     public func vendorObject(for connection: DesiredConnection, provider: ProviderConfig) -> Value {
@@ -101,10 +95,8 @@ public struct DataforMapping: VendorMapping {
         return mapped.merging(connection.options)
     }
 
-    static let passwordPath: FieldPath = "password"
-
     public func isWriteOnly(_ path: FieldPath) -> Bool {
-        path == Self.passwordPath
+        path == MappingSupport.passwordPath
     }
 
     /// Top-level copies of `attributes.driverId` / `attributes.PORT_NUMBER` the vendor keeps in step.
@@ -115,7 +107,7 @@ public struct DataforMapping: VendorMapping {
         return result
     }
 
-    private let base = "/plugin/datafor-modeler/api/connection"
+    private let base = Datafor.apiPath
 
     public func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec {
         var body = withDuplicates(Self.createDefaults.merging(object))
@@ -127,7 +119,7 @@ public struct DataforMapping: VendorMapping {
     public func updateRequest(_ context: UpdateContext) throws(MappingError) -> RequestSpec {
         var body = withDuplicates(context.remote.raw.merging(context.desiredObject))
         if let id = context.remote.raw["id"] { body["id"] = id }
-        if !context.secretsToSend.contains("password") {
+        if !context.secretsToSend.contains(MappingSupport.passwordPath) {
             body["password"] = .null
         }
         return RequestSpec(method: "POST", path: "\(base)/update", body: body)

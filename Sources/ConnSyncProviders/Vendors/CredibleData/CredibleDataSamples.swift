@@ -1,0 +1,16 @@
+import ConnSyncModel
+
+extension CredibleData {
+    /// The demo starts with no credible-data connection at all; the benchmark's project.
+    static let samples = VendorSamples(
+        demoStory: "no credible-data connection at all",
+        demoSecrets: ["CREDIBLE_TOKEN": "demo-credible-token"],
+        benchSettings: ["project": "bench"],
+        benchSeed: { object, _, name in
+            var seeded = object
+            seeded["name"] = .string(name)
+            seeded["project"] = "bench"
+            return seeded
+        },
+        benchGetPath: { _, name in "/api/v0/projects/bench/connections/\(MappingSupport.pathSegment(name))" })
+}

@@ -1,0 +1,23 @@
+import ConnSyncModel
+
+extension Datafor {
+    /// The demo's drift from examples/ (unmanaged pooling settings); served below `/datafor`.
+    static let samples = VendorSamples(
+        basePath: "/datafor",
+        demoDrift: [
+            [
+                "name": "orders", "hostname": "10.0.4.12", "databasePort": "5432", "databaseName": "orders", "username": "app",
+                "attributes": ["driverId": "postgresql", "PORT_NUMBER": "5432"],
+                "connectionPoolingProperties": ["initialSize": "2", "maxActive": "40", "maxIdle": "10", "minIdle": "2"],
+                "extraOptions": ["POSTGRESQL.TimeZone": "Europe/Berlin"], "password": "an-old-password",
+            ]
+        ],
+        demoStory: "unmanaged pooling settings",
+        demoSecrets: ["DATAFOR_USERNAME": "demo-admin", "DATAFOR_PASSWORD": "demo-datafor-password"],
+        benchSeed: { object, id, _ in
+            var seeded = object
+            seeded["id"] = .string(id)
+            return seeded
+        },
+        benchGetPath: { _, name in "\(apiPath)/get?name=\(MappingSupport.pathSegment(name))" })
+}
