@@ -23,7 +23,7 @@ test: deps
 	  $(SWIFT) test --parallel
 
 bench: release
-	$$($(SWIFT) build -c release --show-bin-path)/connsync bench
+	$$($(SWIFT) build -c release --show-bin-path)/connsync-bench
 
 clean:
 	rm -rf .build

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "connsync", targets: ["connsync"]),
+        .executable(name: "connsync-bench", targets: ["connsync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -32,6 +33,20 @@ let package = Package(
         .executableTarget(
             name: "connsync",
             dependencies: ["ConnSyncCLI"],
+            swiftSettings: swiftSettings
+        ),
+
+        /// The benchmark (`make bench`): not in the product; it runs the connsync binary as a user does.
+        .executableTarget(
+            name: "connsync-bench",
+            dependencies: [
+                "ConnSyncModel",
+                "ConnSyncProviders",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 

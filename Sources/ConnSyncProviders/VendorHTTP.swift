@@ -33,7 +33,8 @@ public struct VendorHTTP: Sendable {
         self.redactor = redactor.adding(auth.map(\.1))
     }
 
-    static func authHeaders(for config: ProviderConfig, scheme: AuthScheme) throws(ProviderError) -> [(String, String)] {
+    /// The auth headers of `config` in `scheme` (secret values: sent, never shown).
+    public static func authHeaders(for config: ProviderConfig, scheme: AuthScheme) throws(ProviderError) -> [(String, String)] {
         func reveal(_ secret: Secret?, _ key: String) throws(ProviderError) -> String? {
             guard let secret else { return nil }
             guard let value = secret.value?.revealed() else {
