@@ -161,7 +161,7 @@ extension PostgresStateStore {
                         id: id, startedAt: Date(timeIntervalSince1970: started), finishedAt: Date(timeIntervalSince1970: finished),
                         command: command, commit: commit, source: source, host: host, created: created, updated: updated,
                         deleted: deleted, failed: failed,
-                        changes: (try? JSONDecoder().decode([HistoryChange].self, from: Data(changes.utf8))) ?? []))
+                        changes: decodeHistoryChanges(changes)))
             }
             return result
         } catch {

@@ -237,7 +237,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
             return try await pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM apply_history ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
                     let text: String = row["changes"]
-                    let changes = (try? JSONDecoder().decode([HistoryChange].self, from: Data(text.utf8))) ?? []
+                    let changes = decodeHistoryChanges(text)
                     return HistoryEntry(
                         id: row["id"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
                         finishedAt: Date(timeIntervalSince1970: row["finished_at"]), command: row["command"], commit: row["commit_id"],

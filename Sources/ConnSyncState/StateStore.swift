@@ -351,8 +351,8 @@ func encodeHashes(_ hashes: [String: String]) -> String {
     Value.object(hashes.mapValues(Value.string)).jsonString()
 }
 
-/// A history entry's changes as stored: the JSON that `JSONDecoder` reads back as
-/// `[HistoryChange]` (`message` omitted when nil, as JSONEncoder would).
+/// A history entry's changes as stored: `[{address: {provider, name}, action, outcome,
+/// message?}]` (``decodeHistoryChanges(_:)`` reads it back).
 func encodeHistoryChanges(_ changes: [HistoryChange]) -> String {
     Value.array(
         changes.map { change in
@@ -364,6 +364,18 @@ func encodeHistoryChanges(_ changes: [HistoryChange]) -> String {
             return .object(fields)
         }
     ).jsonString()
+}
+
+/// A history entry's changes read back with connsync's JSON parser (the one JSON read path);
+/// an entry without an address, action or outcome is left out.
+func decodeHistoryChanges(_ text: String) -> [HistoryChange] {
+    guard let value = try? Value(json: text), case .array(let items) = value else { return [] }
+    return items.compactMap { item in
+        guard let provider = item[path: "address.provider"]?.stringValue, let name = item[path: "address.name"]?.stringValue,
+            let action = item["action"]?.stringValue, let outcome = item["outcome"]?.stringValue
+        else { return nil }
+        return HistoryChange(address: Address(provider: provider, name: name), action: action, outcome: outcome, message: item["message"]?.stringValue)
+    }
 }
 
 /// The secret hashes column (a JSON object of strings), read back with connsync's JSON parser.
