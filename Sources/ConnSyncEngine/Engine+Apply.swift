@@ -192,7 +192,7 @@ struct RecordKeeper: Sendable {
     func final(_ change: Change, remoteID: String?) -> ConnectionRecord? {
         guard let update = change.recordUpdate else { return nil }
         let old = prior[change.address]
-        let hash = update.appliedValueHash ?? change.after.map { hasher.appliedValueHash($0, of: change.address, known: update.secretHashes) }
+        let hash = change.appliedValueHash(hasher)
         return ConnectionRecord(
             address: change.address, vendor: change.vendor, remoteID: remoteID ?? change.remoteID ?? old?.remoteID,
             isCreatedByConnsync: update.isCreatedByConnsync || (old?.isCreatedByConnsync ?? false), secretHashes: update.secretHashes,

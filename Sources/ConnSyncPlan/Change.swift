@@ -196,6 +196,15 @@ public struct Change: Sendable, Hashable {
         return copy
     }
 
+    /// The keyed hash of the whole desired value this change applies, as state records it:
+    /// the one the plan carries (a plan made with fingerprints), else worked out now from
+    /// `after`, the same way. Nil for a delete. The one place the hash is made.
+    public func appliedValueHash(_ hasher: SecretHasher) -> String? {
+        guard let update = recordUpdate else { return nil }
+        if let hash = update.appliedValueHash { return hash }
+        return after.map { hasher.appliedValueHash($0, of: address, known: update.secretHashes) }
+    }
+
     /// The words of the plan line: `update in place (PATCH)`, `create (POST)`, ...
     public var actionDescription: String {
         let method = request.map { " (\($0.method))" } ?? ""

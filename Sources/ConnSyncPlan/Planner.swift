@@ -32,9 +32,11 @@ public struct PlanInput: Sendable {
     }
 }
 
-/// The planned desired connections of one provider (see ``Planner/planConnections(of:_:)``).
-public struct ProviderPlan: Sendable {
-    public let provider: String
+/// The planned desired connections of one provider (see ``Planner/planConnections(of:_:)``):
+/// the engine's pipelining (each provider planned as soon as it is observed), visible to the
+/// package only.
+package struct ProviderPlan: Sendable {
+    package let provider: String
     /// The provider's remote objects by name (the plan also needs them for prune and notes).
     let remoteByName: [String: [RemoteObject]]
     /// Each planned connection's outcome, by its index in the desired state's connections.
@@ -80,7 +82,7 @@ public struct Planner: Sendable {
     /// Plans the desired connections of one observed provider: what ``plan(_:preplanned:)``
     /// would do for them, done early, e.g. as soon as that provider's list pages arrived
     /// while others are still answering. Empty when the provider was not observed.
-    public func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
+    package func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
         guard case .observed(let objects)? = input.observations[providerName] else {
             return ProviderPlan(provider: providerName, remoteByName: [:], outcomes: [], matchedNames: 0)
         }
@@ -125,9 +127,14 @@ public struct Planner: Sendable {
             outcomes: zip(indices, outcomes).map { ($0, $1.outcome) }, matchedNames: outcomes.count { $0.matched })
     }
 
+    /// The plan of `input`.
+    public func plan(_ input: PlanInput) -> Plan {
+        plan(input, preplanned: [])
+    }
+
     /// The plan of `input`. `preplanned` holds providers already planned with
     /// ``planConnections(of:_:)`` from this same input; the others are planned here.
-    public func plan(_ input: PlanInput, preplanned: [ProviderPlan] = []) -> Plan {
+    package func plan(_ input: PlanInput, preplanned: [ProviderPlan]) -> Plan {
         let hasher = SecretHasher(key: input.secretKey)
         let targetSet = Set(input.targets)
         let all = input.desired.connections
@@ -289,9 +296,6 @@ public struct Planner: Sendable {
         default:
             break
         }
-        // Only the desired fingerprint needs it at plan time; otherwise apply works it out.
-        let appliedValueHash = fingerprints ? hasher.appliedValueHash(desiredView, of: connection.address, known: secretHashes) : nil
-
         let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: redactor)
         guard let remote = matches.first else {
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
@@ -300,7 +304,8 @@ public struct Planner: Sendable {
                 address: connection.address, vendor: provider.type, action: .create, request: request,
                 diffs: differ.additions(of: desiredView).sorted(by: FieldDiff.displayOrder), after: desiredView,
                 sensitivePaths: sensitivity.sensitivePaths(in: desiredView), sensitivity: sensitivity, notes: notes,
-                recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: true))
+                recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: true)
+            ).withAppliedValueHash(fingerprints ? hasher : nil)
         }
 
         let remoteView = remote.normalized ?? mapping.normalize(remote.raw)
@@ -323,12 +328,13 @@ public struct Planner: Sendable {
         diffs.sort(by: FieldDiff.displayOrder)
 
         let isCreatedByConnsync = prior?.isCreatedByConnsync ?? false
-        let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: appliedValueHash, isCreatedByConnsync: isCreatedByConnsync)
+        let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: isCreatedByConnsync)
         let sensitivePaths = Array(Set(sensitivity.sensitivePaths(in: desiredView) + sensitivity.sensitivePaths(in: remoteView))).sorted()
         guard !diffs.isEmpty else {
             return Change(
                 address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
-                after: desiredView, sensitivePaths: sensitivePaths, sensitivity: sensitivity, notes: notes, recordUpdate: record)
+                after: desiredView, sensitivePaths: sensitivePaths, sensitivity: sensitivity, notes: notes, recordUpdate: record
+            ).withAppliedValueHash(fingerprints ? hasher : nil)
         }
 
         var refusal: String?
@@ -354,7 +360,8 @@ public struct Planner: Sendable {
         return Change(
             address: connection.address, vendor: provider.type, remoteID: remote.id, action: mapping.updateAction,
             request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: sensitivePaths,
-            sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record)
+            sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record
+        ).withAppliedValueHash(fingerprints ? hasher : nil)
     }
 
     /// The ids are the vendor's text: cleaned (redacted, escaped, bounded) before they are shown.
@@ -363,5 +370,17 @@ public struct Planner: Sendable {
         let idText = ids.isEmpty ? "" : " (ids \(ids.joined(separator: ", ")))"
         return "\(matches.count) remote connections at \(provider) are named \"\(name)\"\(idText); "
             + "connsync never guesses: rename or delete the extra one at the vendor, then plan again"
+    }
+}
+
+extension Change {
+    /// With the applied-value hash in its record update when `hasher` is given: only the
+    /// desired fingerprint needs it at plan time; otherwise apply works it out (the same
+    /// function, ``appliedValueHash(_:)``) for the records it writes.
+    func withAppliedValueHash(_ hasher: SecretHasher?) -> Change {
+        guard let hasher, let hash = appliedValueHash(hasher) else { return self }
+        var copy = self
+        copy.recordUpdate?.appliedValueHash = hash
+        return copy
     }
 }

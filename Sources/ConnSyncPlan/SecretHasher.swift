@@ -50,8 +50,9 @@ public struct SecretHasher: @unchecked Sendable {
         })
     }
 
-    /// The hash state records of a connection's whole desired view (its `appliedValueHash`).
-    public func appliedValueHash(_ view: Value, of address: Address, known: [String: String]) -> String {
+    /// The hash state records of a connection's whole desired view (its `appliedValueHash`);
+    /// reached through ``Change/appliedValueHash(_:)``.
+    func appliedValueHash(_ view: Value, of address: Address, known: [String: String]) -> String {
         Self.digest(canonicalJSON(view, of: address, known: known))
     }
 
