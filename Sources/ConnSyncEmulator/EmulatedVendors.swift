@@ -9,6 +9,7 @@ enum EmulatedVendors {
         CredibleData.self,
         Datafor.self,
         WixData.self,
+        Grafana.self,
     ]
 
     /// The vendor type names, in the order of ``all``.
