@@ -10,6 +10,7 @@ enum EmulatedVendors {
         Datafor.self,
         WixData.self,
         Grafana.self,
+        Metabase.self,
     ]
 
     /// The vendor type names, in the order of ``all``.
