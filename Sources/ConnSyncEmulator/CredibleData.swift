@@ -1,8 +1,12 @@
 import ConnSyncModel
 import Foundation
 
-/// credible-data's project connections API (contracts.md + credible-data.update.md).
-enum CredibleData {
+/// credible-data's project connections API (contracts.md + credible-data.update.md):
+/// `/api/v0/projects/{project}/connections[/{name}]`, `/api/v0/connections/test`;
+/// auth `Authorization: Bearer <token>`.
+struct CredibleData: VendorEmulation {
+    static let name = "credible-data"
+    static let environment = ["token": "CREDIBLE_TOKEN"]
     static let types: [String: String] = [
         "postgres": "postgresConnection", "mysql": "mysqlConnection", "bigquery": "bigqueryConnection",
         "snowflake": "snowflakeConnection", "duckdb": "duckdbConnection", "motherduck": "motherduckConnection",
@@ -56,10 +60,51 @@ enum CredibleData {
             return value
         }
     }
+
+    /// Per project, by name.
+    private var projects: [String: OrderedStore] = [:]
+
+    init() {}
+
+    static func route(_ request: inout EmulatorRequest) -> String? {
+        request.path.hasPrefix("/api/v0/") ? "" : nil
+    }
+
+    static func authenticate(_ request: EmulatorRequest, credentials: [String: String]) -> Result<String, EmulatorResponse> {
+        let header = request.headers["authorization"] ?? ""
+        return AuthHeader.scheme(header, "Bearer ", expected: credentials["token"])
+            ? .success(header) : .failure(error(401, "Unauthorized: a valid Bearer token is required"))
+    }
+
+    static func faultResponse(status: Int, message: String) -> EmulatorResponse {
+        error(status, message)
+    }
+
+    mutating func seed(_ items: [Value], context: inout VendorContext) throws(AdminError) {
+        for item in items {
+            var object = item
+            let project = object["project"]?.stringValue ?? "demo"
+            object["project"] = nil
+            guard let name = object["name"]?.stringValue else { throw AdminError("a credible-data object needs name") }
+            projects[project, default: OrderedStore()].put(name, Self.stored(object, project: project, name: name))
+        }
+    }
+
+    mutating func snapshot() -> [Value] {
+        var items: [Value] = []
+        for project in projects.keys.sorted() {
+            for object in projects[project]!.orderedValues() {
+                var copy = object
+                copy["project"] = .string(project)
+                items.append(copy)
+            }
+        }
+        return items
+    }
 }
 
-extension EmulatorState {
-    func handleCredible(_ request: EmulatorRequest) -> EmulatorResponse {
+extension CredibleData {
+    mutating func handle(_ request: EmulatorRequest, operation: String, context: inout VendorContext) -> EmulatorResponse {
         let parts = request.segments
         // POST /api/v0/connections/test
         if parts == ["api", "v0", "connections", "test"], request.method == "POST" {
@@ -75,17 +120,17 @@ extension EmulatorState {
         guard parts.count >= 4, parts[0] == "api", parts[1] == "v0", parts[2] == "projects", parts.count <= 6, parts[4] == "connections"
         else { return CredibleData.error(404, "Not found") }
         let project = parts[3]
-        // The project's store is mutated in place (`credible[project, default:]`), never
+        // The project's store is mutated in place (`projects[project, default:]`), never
         // through a local copy, which would copy all of its objects on every write.
         if parts.count == 5 {
             guard request.method == "GET" else { return CredibleData.error(405, "Method not allowed") }
-            let keys = credible[project, default: OrderedStore()].orderedKeys()
-            return .jsonArray(200, items: credible[project, default: OrderedStore()].rendered(keys) { CredibleData.view($1) })
+            let keys = projects[project, default: OrderedStore()].orderedKeys()
+            return .jsonArray(200, items: projects[project, default: OrderedStore()].rendered(keys) { CredibleData.view($1) })
         }
         let name = parts[5]
         switch request.method {
         case "GET":
-            guard let object = credible[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            guard let object = projects[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
             return .json(200, CredibleData.view(object))
         case "POST":
             guard CredibleData.isValidName(name) else {
@@ -98,27 +143,27 @@ extension EmulatorState {
                     400, "type is required: one of postgres, mysql, bigquery, snowflake, duckdb, motherduck, trino")
             }
             guard body[block]?.objectValue != nil else { return CredibleData.error(400, "\(block) is required for type \(type)") }
-            guard credible[project]?[name] == nil else { return CredibleData.error(409, "Connection \"\(name)\" already exists") }
+            guard projects[project]?[name] == nil else { return CredibleData.error(409, "Connection \"\(name)\" already exists") }
             var object: [String: Value] = ["type": .string(type)]
             for (key, value) in body where CredibleData.blocks.contains(key) { object[key] = value }
-            credible[project, default: OrderedStore()].put(name, CredibleData.stored(.object(object), project: project, name: name))
-            persist()
+            projects[project, default: OrderedStore()].put(name, CredibleData.stored(.object(object), project: project, name: name))
+            context.save()
             return .json(201, ["message": .string("Connection \"\(name)\" created successfully")])
         case "PATCH":
-            guard let existing = credible[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            guard let existing = projects[project]?[name] else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
             guard let body = request.json?.objectValue else { return CredibleData.error(400, "The request body is not valid JSON") }
             let unknown = body.keys.filter { !CredibleData.blocks.contains($0) }.sorted()
             guard unknown.isEmpty else { return CredibleData.error(400, "Unknown fields: \(unknown.joined(separator: ", "))") }
             // Shallow top-level merge: a block that is sent replaces the stored block whole.
             var object = existing
             for (key, value) in body { object[key] = value }
-            credible[project, default: OrderedStore()].put(name, object)
-            persist()
+            projects[project, default: OrderedStore()].put(name, object)
+            context.save()
             return .json(200, ["message": .string("Connection \"\(name)\" updated successfully")])
         case "DELETE":
-            guard credible[project]?[name] != nil else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
-            credible[project, default: OrderedStore()].remove(name)
-            persist()
+            guard projects[project]?[name] != nil else { return CredibleData.error(404, "Connection \"\(name)\" not found") }
+            projects[project, default: OrderedStore()].remove(name)
+            context.save()
             return .json(200, ["message": .string("Connection \"\(name)\" deleted successfully")])
         default:
             return CredibleData.error(405, "Method not allowed")

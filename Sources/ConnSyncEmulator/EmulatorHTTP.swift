@@ -1,19 +1,10 @@
 import ConnSyncModel
 import Foundation
 
-/// The five vendors the emulator serves.
-public enum EmulatedVendor: String, Sendable, CaseIterable, Codable {
-    case wiremockCloud = "wiremock-cloud"
-    case lerianReporter = "lerian-reporter"
-    case credibleData = "credible-data"
-    case datafor = "datafor"
-    case wixData = "wix-data"
-}
-
 /// A request as the vendor handlers see it.
 struct EmulatorRequest: Sendable {
     var method: String
-    /// Percent-decoded path, without the datafor web-app prefix.
+    /// Percent-decoded path, without the prefix of a vendor served below any prefix.
     var path: String
     /// The raw query string (for the request log).
     var rawQuery: String

@@ -1,8 +1,12 @@
 import ConnSyncModel
 import Foundation
 
-/// lerian-reporter's connection management API (contracts.md + lerian-reporter.update.md).
-enum LerianReporter {
+/// lerian-reporter's connection management API (contracts.md + lerian-reporter.update.md):
+/// `/v1/management/connections[/{id}[/test]]`, tenants by `X-Tenant-ID`; auth
+/// `Authorization: Bearer <token>` only when a token is configured (Access Manager).
+struct LerianReporter: VendorEmulation {
+    static let name = "lerian-reporter"
+    static let environment = ["token": "REPORTER_TOKEN"]
     static let types: Set<String> = ["ORACLE", "SQL_SERVER", "POSTGRESQL", "MONGODB", "MYSQL"]
     static let sslModes: Set<String> = ["disable", "require", "verify-ca", "verify-full"]
     static let fields: Set<String> = [
@@ -124,10 +128,96 @@ enum LerianReporter {
         }
         return nil
     }
+
+    /// Per tenant, by id (deleted ones kept, with `deletedAt`); configName → id of live
+    /// connections; connection id → writes a job still refuses.
+    private var tenants: [String: OrderedStore] = [:]
+    private var byName: [String: [String: String]] = [:]
+    private var jobs: [String: Int] = [:]
+
+    init() {}
+
+    static func route(_ request: inout EmulatorRequest) -> String? {
+        request.path.hasPrefix("/v1/management/connections") ? "" : nil
+    }
+
+    static func authenticate(_ request: EmulatorRequest, credentials: [String: String]) -> Result<String, EmulatorResponse> {
+        guard let token = credentials["token"] else { return .success("") }
+        let header = request.headers["authorization"] ?? ""
+        return AuthHeader.scheme(header, "Bearer ", expected: token) ? .success(header) : .failure(unauthorized)
+    }
+
+    static func faultResponse(status: Int, message: String) -> EmulatorResponse {
+        switch status {
+        case 409: return jobInProgress
+        case 503: return error(503, "FET-0003", "Service Unavailable", message)
+        case 500...: return error(status, "FET-0002", "Internal Server Error", message)
+        default: return error(status, "FET-0001", "Error", message)
+        }
+    }
+
+    mutating func seed(_ items: [Value], context: inout VendorContext) throws(AdminError) {
+        for item in items {
+            var object = item
+            let tenant = object["tenantId"]?.stringValue ?? ""
+            object["tenantId"] = nil
+            guard let name = object["configName"]?.stringValue else { throw AdminError("a lerian-reporter object needs configName") }
+            let id = object["id"]?.stringValue ?? context.ids.uuid()
+            object["id"] = .string(id)
+            let now = Timestamps.now()
+            if object["createdAt"] == nil { object["createdAt"] = .string(now) }
+            if object["updatedAt"] == nil { object["updatedAt"] = .string(now) }
+            if object["productName"] == nil { object["productName"] = "demo" }
+            tenants[tenant, default: OrderedStore()].put(id, object)
+            if object["deletedAt"] == nil { byName[tenant, default: [:]][name] = id }
+        }
+    }
+
+    mutating func snapshot() -> [Value] {
+        var items: [Value] = []
+        for tenant in tenants.keys.sorted() {
+            for object in tenants[tenant]!.orderedValues() {
+                var copy = object
+                if !tenant.isEmpty { copy["tenantId"] = .string(tenant) }
+                items.append(copy)
+            }
+        }
+        return items
+    }
+
+    /// `POST /_emulator/lerian/jobs`: `{"id", "calls": N}` or `{"id", "active": false}`.
+    mutating func admin(_ request: EmulatorRequest) -> EmulatorResponse? {
+        guard request.method == "POST", request.path == "/_emulator/lerian/jobs" else { return nil }
+        guard let spec = request.json, let id = spec["id"]?.stringValue else {
+            return .json(400, ["error": "the body must be {\"id\": \"<connection id>\", \"calls\": N} or {\"id\": ..., \"active\": false}"])
+        }
+        let calls = spec["active"]?.boolValue == false ? nil : (spec["calls"]?.intValue ?? 1)
+        setJob(id: id, calls: calls)
+        return .json(200, ["id": .string(id), "calls": calls.map(Value.int) ?? .null])
+    }
+
+    /// Marks a connection as used by a job for the next `calls` writes (nil clears).
+    mutating func setJob(id: String, calls: Int?) {
+        jobs[id] = calls
+    }
+
+    /// Whether a job holds the connection now; consumes one call.
+    private mutating func consumeJob(_ id: String) -> Bool {
+        guard let remaining = jobs[id], remaining > 0 else { return false }
+        jobs[id] = remaining - 1 == 0 ? nil : remaining - 1
+        return true
+    }
 }
 
-extension EmulatorState {
-    func handleLerian(_ request: EmulatorRequest) -> EmulatorResponse {
+extension Emulator {
+    /// Makes the next `calls` PATCH/DELETE of a lerian-reporter connection answer 409 FET-1021.
+    public func setLerianJob(id: String, calls: Int?) async {
+        _ = await state.update(LerianReporter.self) { $0.setJob(id: id, calls: calls) }
+    }
+}
+
+extension LerianReporter {
+    mutating func handle(_ request: EmulatorRequest, operation: String, context: inout VendorContext) -> EmulatorResponse {
         let parts = request.segments
         guard parts.count >= 3, parts[0] == "v1", parts[1] == "management", parts[2] == "connections" else {
             return LerianReporter.error(404, "FET-0005", "Not Found", "The requested resource does not exist.")
@@ -135,14 +225,14 @@ extension EmulatorState {
         let tenant = request.headers["x-tenant-id"] ?? ""
         if parts.count == 3 {
             switch request.method {
-            case "GET": return lerianList(tenant: tenant, request: request)
-            case "POST": return lerianCreate(tenant: tenant, request: request)
+            case "GET": return list(tenant: tenant, request: request)
+            case "POST": return create(tenant: tenant, request: request, context: &context)
             default: return LerianReporter.error(405, "FET-0005", "Method Not Allowed", "The method is not allowed on this path.")
             }
         }
         let id = parts[3]
         guard LerianReporter.isUUID(id) else { return LerianReporter.invalidID }
-        guard let stored = lerian[tenant]?[id], stored["deletedAt"] == nil else { return LerianReporter.notFound }
+        guard let stored = tenants[tenant]?[id], stored["deletedAt"] == nil else { return LerianReporter.notFound }
         if parts.count == 5, parts[4] == "test", request.method == "POST" {
             let down = stored["host"]?.stringValue?.contains("unreachable") ?? false
             return .json(
@@ -157,21 +247,21 @@ extension EmulatorState {
         case "GET":
             return .json(200, LerianReporter.view(stored))
         case "PATCH":
-            return lerianUpdate(tenant: tenant, id: id, stored: stored, request: request)
+            return update(tenant: tenant, id: id, stored: stored, request: request, context: &context)
         case "DELETE":
             if consumeJob(id) { return LerianReporter.jobInProgress }
             var deleted = stored
             deleted["deletedAt"] = .string(Timestamps.now())
-            lerian[tenant]?.put(id, deleted)
-            if let name = stored["configName"]?.stringValue { lerianByName[tenant]?[name] = nil }
-            persist()
+            tenants[tenant]?.put(id, deleted)
+            if let name = stored["configName"]?.stringValue { byName[tenant]?[name] = nil }
+            context.save()
             return .empty(204)
         default:
             return LerianReporter.error(405, "FET-0005", "Method Not Allowed", "The method is not allowed on this path.")
         }
     }
 
-    private func lerianList(tenant: String, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func list(tenant: String, request: EmulatorRequest) -> EmulatorResponse {
         guard let page = Int(request.query["page"] ?? "1"), page >= 1 else {
             return LerianReporter.error(400, "FET-0405", "Invalid Pagination Parameter", "page must be a positive integer.")
         }
@@ -187,16 +277,16 @@ extension EmulatorState {
             return LerianReporter.error(400, "FET-0407", "Invalid Sort Order", "sortOrder must be asc or desc.")
         }
         // Mutated in place (the render cache), never through a local copy of the store.
-        let keys = lerian[tenant, default: OrderedStore()].orderedKeys()
-        var live = keys.filter { lerian[tenant]?[$0]?["deletedAt"] == nil }
+        let keys = tenants[tenant, default: OrderedStore()].orderedKeys()
+        var live = keys.filter { tenants[tenant]?[$0]?["deletedAt"] == nil }
         if order == "desc" { live.reverse() }
         let start = min((page - 1) * limit, live.count)
         let end = min(start + limit, live.count)
-        let items = lerian[tenant, default: OrderedStore()].rendered(live[start..<end]) { LerianReporter.view($1) }
+        let items = tenants[tenant, default: OrderedStore()].rendered(live[start..<end]) { LerianReporter.view($1) }
         return .jsonList(200, key: "items", items: items, rest: ["page": .int(page), "limit": .int(limit), "total": .int(live.count)])
     }
 
-    private func lerianCreate(tenant: String, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func create(tenant: String, request: EmulatorRequest, context: inout VendorContext) -> EmulatorResponse {
         guard let product = request.headers["x-product-name"], !product.isEmpty else {
             return LerianReporter.error(
                 400, "FET-0402", "Missing Fields in Request", "The X-Product-Name header is required to create a connection.")
@@ -210,39 +300,39 @@ extension EmulatorState {
         }
         if let problem = LerianReporter.invalid(body, creating: true) { return problem }
         let name = body["configName"]!.stringValue!
-        if lerianByName[tenant]?[name] != nil { return LerianReporter.conflict }
-        let id = newUUID()
+        if byName[tenant]?[name] != nil { return LerianReporter.conflict }
+        let id = context.ids.uuid()
         let now = Timestamps.now()
         var object = body
         object["id"] = .string(id)
         object["productName"] = .string(product.lowercased())
         object["createdAt"] = .string(now)
         object["updatedAt"] = .string(now)
-        lerian[tenant, default: OrderedStore()].put(id, .object(object))
-        lerianByName[tenant, default: [:]][name] = id
-        persist()
+        tenants[tenant, default: OrderedStore()].put(id, .object(object))
+        byName[tenant, default: [:]][name] = id
+        context.save()
         return .json(201, LerianReporter.view(.object(object)))
     }
 
-    private func lerianUpdate(tenant: String, id: String, stored: Value, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func update(tenant: String, id: String, stored: Value, request: EmulatorRequest, context: inout VendorContext) -> EmulatorResponse {
         guard let body = request.json?.objectValue else {
             return LerianReporter.error(400, "FET-0001", "Bad Request", "The request body is not valid JSON.")
         }
         if let problem = LerianReporter.invalid(body, creating: false) { return problem }
         if consumeJob(id) { return LerianReporter.jobInProgress }
         let oldName = stored["configName"]?.stringValue
-        if let name = body["configName"]?.stringValue, name != oldName, lerianByName[tenant]?[name] != nil {
+        if let name = body["configName"]?.stringValue, name != oldName, byName[tenant]?[name] != nil {
             return LerianReporter.conflict
         }
         var object = stored
         for (key, value) in body { object[key] = value }
         object["updatedAt"] = .string(Timestamps.now())
-        lerian[tenant]?.put(id, object)
+        tenants[tenant]?.put(id, object)
         if let name = object["configName"]?.stringValue, name != oldName {
-            if let oldName { lerianByName[tenant]?[oldName] = nil }
-            lerianByName[tenant, default: [:]][name] = id
+            if let oldName { byName[tenant]?[oldName] = nil }
+            byName[tenant, default: [:]][name] = id
         }
-        persist()
+        context.save()
         return .json(200, LerianReporter.view(object))
     }
 }

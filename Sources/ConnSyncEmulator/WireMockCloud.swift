@@ -1,8 +1,12 @@
 import ConnSyncModel
 import Foundation
 
-/// wiremock-cloud's database-connection API (contracts.md + wiremock-cloud.update.md).
-enum WireMockCloud {
+/// wiremock-cloud's database-connection API (contracts.md + wiremock-cloud.update.md):
+/// `/v1/users/{userId}/database-connections[/test]`, `/v1/database-connections/{id}`,
+/// auth `Authorization: Token <key>`.
+struct WireMockCloud: VendorEmulation {
+    static let name = "wiremock-cloud"
+    static let environment = ["token": "WIREMOCK_TOKEN"]
     static let databaseTypes: Set<String> = ["POSTGRESQL", "MYSQL", "SQLSERVER", "ORACLE"]
     static let baseFields = ["connectionName", "databaseType", "host", "port", "databaseName", "username"]
 
@@ -51,40 +55,86 @@ enum WireMockCloud {
         }
         return nil
     }
+
+    /// By id; the owner user per id; name → id (names are unique per organisation).
+    private var store = OrderedStore()
+    private var owner: [String: String] = [:]
+    private var byName: [String: String] = [:]
+
+    init() {}
+
+    static func route(_ request: inout EmulatorRequest) -> String? {
+        request.path.hasPrefix("/v1/users/") || request.path.hasPrefix("/v1/database-connections") ? "" : nil
+    }
+
+    static func authenticate(_ request: EmulatorRequest, credentials: [String: String]) -> Result<String, EmulatorResponse> {
+        let header = request.headers["authorization"] ?? ""
+        return AuthHeader.scheme(header, "Token ", expected: credentials["token"]) ? .success(header) : .failure(unauthorized)
+    }
+
+    static func faultResponse(status: Int, message: String) -> EmulatorResponse {
+        status == 404 ? notFound : errors(status, message)
+    }
+
+    mutating func seed(_ items: [Value], context: inout VendorContext) throws(AdminError) {
+        for item in items {
+            var object = item
+            let user = object["userId"]?.stringValue ?? "demo"
+            object["userId"] = nil
+            guard let name = object["connectionName"]?.stringValue else { throw AdminError("a wiremock-cloud object needs connectionName") }
+            let id = object["id"]?.stringValue ?? context.ids.hex()
+            object["id"] = .string(id)
+            object["links"] = nil
+            if let previous = byName[name], previous != id { throw AdminError("wiremock-cloud connectionName \(name) exists") }
+            store.put(id, object)
+            owner[id] = user
+            byName[name] = id
+        }
+    }
+
+    mutating func snapshot() -> [Value] {
+        var items: [Value] = []
+        for id in store.orderedKeys() {
+            guard var object = store[id] else { continue }
+            object["userId"] = .string(owner[id] ?? "")
+            items.append(object)
+        }
+        return items
+    }
 }
 
-extension EmulatorState {
-    func handleWireMock(_ request: EmulatorRequest) -> EmulatorResponse {
+extension WireMockCloud {
+    mutating func handle(_ request: EmulatorRequest, operation: String, context: inout VendorContext) -> EmulatorResponse {
         let parts = request.segments
         // /v1/users/{userId}/database-connections[/test]
         if parts.count >= 4, parts[0] == "v1", parts[1] == "users", parts[3] == "database-connections" {
             let userId = parts[2]
             if parts.count == 4 {
                 switch request.method {
-                case "GET": return wiremockList(userId: userId, request: request)
-                case "POST": return wiremockCreate(userId: userId, request: request)
+                case "GET": return list(userId: userId, request: request)
+                case "POST": return create(userId: userId, request: request, context: &context)
                 default: return WireMockCloud.errors(405, "Method Not Allowed")
                 }
             }
             if parts.count == 5, parts[4] == "test", request.method == "POST" {
-                return wiremockTest(request)
+                return test(request)
             }
             return WireMockCloud.notFound
         }
         // /v1/database-connections/{id}
         if parts.count == 3, parts[0] == "v1", parts[1] == "database-connections" {
             let id = parts[2]
-            guard let stored = wiremock[id] else { return WireMockCloud.notFound }
+            guard let stored = store[id] else { return WireMockCloud.notFound }
             switch request.method {
             case "GET":
                 return .json(200, ["databaseConnection": WireMockCloud.view(stored, id: id)])
             case "PATCH":
-                return wiremockUpdate(id: id, stored: stored, request: request)
+                return update(id: id, stored: stored, request: request, context: &context)
             case "DELETE":
-                wiremock.remove(id)
-                wiremockOwner[id] = nil
-                if let name = stored["connectionName"]?.stringValue { wiremockByName[name] = nil }
-                persist()
+                store.remove(id)
+                owner[id] = nil
+                if let name = stored["connectionName"]?.stringValue { byName[name] = nil }
+                context.save()
                 return .empty(204)
             default:
                 return WireMockCloud.errors(405, "Method Not Allowed")
@@ -93,7 +143,7 @@ extension EmulatorState {
         return WireMockCloud.notFound
     }
 
-    private func wiremockList(userId: String, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func list(userId: String, request: EmulatorRequest) -> EmulatorResponse {
         let pageText = request.query["page"] ?? "1"
         let limitText = request.query["limit"] ?? "20"
         guard let page = Int(pageText), page >= 1 else {
@@ -105,8 +155,8 @@ extension EmulatorState {
         }
         let filter = request.query["q"]?.lowercased()
         var matching: [String] = []
-        for id in wiremock.orderedKeys() where wiremockOwner[id] == userId {
-            guard let object = wiremock[id] else { continue }
+        for id in store.orderedKeys() where owner[id] == userId {
+            guard let object = store[id] else { continue }
             if let filter, !filter.isEmpty, !(object["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false) { continue }
             matching.append(id)
         }
@@ -114,7 +164,7 @@ extension EmulatorState {
         let totalPages = max(1, (total + limit - 1) / limit)
         let start = min((page - 1) * limit, total)
         let end = min(start + limit, total)
-        let items = wiremock.rendered(matching[start..<end]) { id, object in WireMockCloud.view(object, id: id) }
+        let items = store.rendered(matching[start..<end]) { id, object in WireMockCloud.view(object, id: id) }
         let base = "/v1/users/\(userId)/database-connections"
         let extra = filter.map { "&q=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
         var links: [String: Value] = ["self": .string("\(base)?page=\(page)&limit=\(limit)\(extra)")]
@@ -128,7 +178,7 @@ extension EmulatorState {
             ])
     }
 
-    private func wiremockBody(_ request: EmulatorRequest) -> Result<[String: Value], EmulatorResponse> {
+    private func requestBody(_ request: EmulatorRequest) -> Result<[String: Value], EmulatorResponse> {
         guard let json = request.json else {
             return .failure(WireMockCloud.errors(400, "Invalid JSON", detail: "the request body is not valid JSON"))
         }
@@ -141,38 +191,38 @@ extension EmulatorState {
         return .success(body)
     }
 
-    private func wiremockCreate(userId: String, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func create(userId: String, request: EmulatorRequest, context: inout VendorContext) -> EmulatorResponse {
         let body: [String: Value]
-        switch wiremockBody(request) {
+        switch requestBody(request) {
         case .success(let value): body = value
         case .failure(let response): return response
         }
         if let problem = WireMockCloud.invalid(body, requirePassword: true, prefix: "/databaseConnection") { return problem }
         let name = body["connectionName"]!.stringValue!
-        if wiremockByName[name] != nil {
+        if byName[name] != nil {
             return WireMockCloud.errors(
                 422, "Duplicate connection name", detail: "A database connection named \(name) already exists",
                 pointer: "/databaseConnection/connectionName")
         }
-        let id = newID()
+        let id = context.ids.hex()
         var object: [String: Value] = ["id": .string(id)]
         for field in WireMockCloud.baseFields + ["password"] { object[field] = body[field] }
-        wiremock.put(id, .object(object))
-        wiremockOwner[id] = userId
-        wiremockByName[name] = id
-        persist()
+        store.put(id, .object(object))
+        owner[id] = userId
+        byName[name] = id
+        context.save()
         return .json(201, ["databaseConnection": WireMockCloud.view(.object(object), id: id)])
     }
 
-    private func wiremockUpdate(id: String, stored: Value, request: EmulatorRequest) -> EmulatorResponse {
+    private mutating func update(id: String, stored: Value, request: EmulatorRequest, context: inout VendorContext) -> EmulatorResponse {
         let body: [String: Value]
-        switch wiremockBody(request) {
+        switch requestBody(request) {
         case .success(let value): body = value
         case .failure(let response): return response
         }
         if let problem = WireMockCloud.invalid(body, requirePassword: false, prefix: "/databaseConnection") { return problem }
         let name = body["connectionName"]!.stringValue!
-        if let other = wiremockByName[name], other != id {
+        if let other = byName[name], other != id {
             return WireMockCloud.errors(
                 422, "Duplicate connection name", detail: "A database connection named \(name) already exists",
                 pointer: "/databaseConnection/connectionName")
@@ -180,14 +230,14 @@ extension EmulatorState {
         var object = stored
         for field in WireMockCloud.baseFields { object[field] = body[field] }
         if let password = body["password"] { object["password"] = password }
-        if let old = stored["connectionName"]?.stringValue { wiremockByName[old] = nil }
-        wiremockByName[name] = id
-        wiremock.put(id, object)
-        persist()
+        if let old = stored["connectionName"]?.stringValue { byName[old] = nil }
+        byName[name] = id
+        store.put(id, object)
+        context.save()
         return .json(200, ["databaseConnection": WireMockCloud.view(object, id: id)])
     }
 
-    private func wiremockTest(_ request: EmulatorRequest) -> EmulatorResponse {
+    private func test(_ request: EmulatorRequest) -> EmulatorResponse {
         guard let body = request.json?.objectValue else {
             return WireMockCloud.errors(400, "Invalid JSON", detail: "the request body is not valid JSON")
         }

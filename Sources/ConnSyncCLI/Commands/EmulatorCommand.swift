@@ -4,15 +4,16 @@ import ConnSyncModel
 import Foundation
 import Logging
 
-/// `connsync emulator`: the five vendor APIs on loopback, for demos and tests.
+/// `connsync emulator`: the emulated vendor APIs on loopback, for demos and tests.
 struct EmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Serve the five vendor APIs (and an admin API under /_emulator) on loopback.",
+        abstract: "Serve the emulated vendor APIs (and an admin API under /_emulator) on loopback.",
         discussion: """
             Prints `listening on http://127.0.0.1:PORT` once bound, then runs until SIGTERM or SIGINT. \
             Credentials can also come from CONNSYNC_EMULATOR_WIREMOCK_TOKEN, _REPORTER_TOKEN, _CREDIBLE_TOKEN, \
-            _DATAFOR_USER, _DATAFOR_PASSWORD and _WIX_TOKEN; a vendor without one accepts any well-formed header.
+            _DATAFOR_USER, _DATAFOR_PASSWORD, _WIX_TOKEN, _GRAFANA_TOKEN and _METABASE_API_KEY; a vendor without one \
+            accepts any well-formed header.
             """)
 
     @Option(name: .long, help: "Port to listen on (0 = any free port).")
@@ -45,6 +46,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("wix-token"), help: "The only wix-data token accepted.")
     var wixToken: String?
 
+    @Option(name: .customLong("grafana-token"), help: "The only grafana service-account token accepted.")
+    var grafanaToken: String?
+
+    @Option(name: .customLong("metabase-api-key"), help: "The only metabase API key accepted.")
+    var metabaseAPIKey: String?
+
     @Option(name: .customLong("wix-rate-limit"), help: "Enforce wix-data's published limit per token, e.g. 200/m (off by default).")
     var wixRateLimit: String?
 
@@ -66,6 +73,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         credentials.dataforUser = dataforUser ?? credentials.dataforUser
         credentials.dataforPassword = dataforPassword ?? credentials.dataforPassword
         credentials.wixToken = wixToken ?? credentials.wixToken
+        credentials["grafana", "token"] = grafanaToken ?? credentials["grafana", "token"]
+        credentials["metabase", "token"] = metabaseAPIKey ?? credentials["metabase", "token"]
         var logger = Logger(label: "connsync.emulator")
         logger.logLevel = .critical
         let emulator = Emulator(

@@ -1,0 +1,78 @@
+import ConnSyncModel
+import Foundation
+
+/// A fault the admin API armed: the next `remaining` matching vendor calls get it.
+struct Fault: Sendable {
+    enum Action: String, Sendable {
+        case status
+        case drop
+        case delay
+    }
+
+    var id: Int
+    /// A vendor type name; nil: any vendor.
+    var vendor: String?
+    var method: String?
+    /// Exact path, or a prefix when it ends with `*`.
+    var path: String?
+    var remaining: Int
+    var action: Action
+    var status: Int
+    var retryAfter: String?
+    var body: Value?
+    var delayMilliseconds: Int
+
+    func matches(vendor: String, method: String, path: String) -> Bool {
+        if let wanted = self.vendor, wanted != vendor { return false }
+        if let wanted = self.method, wanted.uppercased() != method { return false }
+        if let pattern = self.path {
+            if pattern.hasSuffix("*") {
+                if !path.hasPrefix(String(pattern.dropLast())) { return false }
+            } else if pattern != path {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// One logged vendor call (never an auth header).
+struct LoggedRequest: Sendable {
+    var sequence: Int
+    var vendor: String
+    var method: String
+    var path: String
+    var query: String
+    var status: Int
+    var durationMilliseconds: Double
+    var body: Value?
+    /// Request headers, lower-cased names, without `authorization`.
+    var headers: [String: String] = [:]
+
+    var value: Value {
+        [
+            "seq": .int(sequence), "vendor": .string(vendor), "method": .string(method), "path": .string(path),
+            "query": .string(query), "status": .int(status), "durationMs": .double((durationMilliseconds * 100).rounded() / 100),
+            "body": body ?? .null, "headers": .object(headers.mapValues(Value.string)),
+        ]
+    }
+}
+
+/// Calls per principal within a sliding window, for a configured rate limit.
+struct RateLimiter: Sendable {
+    /// When each recent call was let through, per key; at most `limit.count` per key.
+    private var calls: [String: [Date]] = [:]
+
+    /// Whether a call for `key` over `limit` must be refused; counts it when it is not.
+    mutating func refuses(_ key: String, limit: RateLimit, now: Date = Date()) -> Bool {
+        let window = limit.per.seconds
+        var recent = (calls[key] ?? []).filter { now.timeIntervalSince($0) < window }
+        if recent.count >= limit.count {
+            calls[key] = recent
+            return true
+        }
+        recent.append(now)
+        calls[key] = recent
+        return false
+    }
+}
