@@ -178,8 +178,15 @@ struct DemoCommand: AsyncParsableCommand {
         if !succeeded { throw ExitCode(1) }
     }
 
-    /// The credentials the emulator accepts: the desired state's, vendor by vendor.
+    /// The credentials the emulator accepts: the desired state's, vendor by vendor (the
+    /// first Provider of a type decides).
     static func credentials(_ desired: DesiredState) -> EmulatorCredentials {
-        EmulatorCredentials()
+        var credentials = EmulatorCredentials(byVendor: [:])
+        for provider in desired.providers where credentials[provider.type.rawValue].isEmpty {
+            for (key, secret) in provider.auth.all {
+                credentials[provider.type.rawValue, key] = secret.value?.revealed()
+            }
+        }
+        return credentials
     }
 }
