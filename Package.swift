@@ -198,6 +198,7 @@ let package = Package(
         .testTarget(
             name: "ConnSyncPlanTests",
             dependencies: ["ConnSyncPlan", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -218,7 +219,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnSyncEngineTests",
-            dependencies: ["ConnSyncEngine", "ConnSyncEmulator", "ConnSyncConfig", "ConnSyncPlan", "ConnSyncModel", "TestSupport"],
+            dependencies: [
+                "ConnSyncEngine", "ConnSyncEmulator", "ConnSyncConfig", "ConnSyncPlan", "ConnSyncProviders", "ConnSyncState", "ConnSyncModel",
+                "TestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -60,6 +60,18 @@ public struct VendorSamples: Sendable {
     }
 }
 
+extension VendorSamples {
+    /// A benchmark seed for vendors keyed by id: the object with its id, and `extra`.
+    public static func seedByID(_ extra: [String: Value] = [:]) -> @Sendable (Value, String, String) -> Value {
+        { object, id, _ in object.merging(.object(extra.merging(["id": .string(id)]) { $1 })) }
+    }
+
+    /// A benchmark seed for vendors keyed by name: the object with its name, and `extra`.
+    public static func seedByName(_ extra: [String: Value] = [:]) -> @Sendable (Value, String, String) -> Value {
+        { object, _, name in object.merging(.object(extra.merging(["name": .string(name)]) { $1 })) }
+    }
+}
+
 /// The vendors of a run, by type (the registry lists the standard ones: ``standard``).
 public struct VendorRegistry: Sendable {
     public let definitions: [VendorDefinition]

@@ -47,9 +47,5 @@ enum CredibleData {
         func errorText(_ envelope: Value, body: Data, status: Int) -> VendorErrorText {
             VendorErrorText(message: envelope["message"]?.stringValue ?? "")
         }
-
-        func answer(to change: Change, _ response: HTTPResponse, http: VendorHTTP) throws(ProviderError) -> ApplyResponse {
-            ApplyResponse(status: response.status, remoteID: nil)
-        }
     }
 }

@@ -6,11 +6,6 @@ extension CredibleData {
         demoStory: "no credible-data connection at all",
         demoSecrets: ["CREDIBLE_TOKEN": "demo-credible-token"],
         benchSettings: ["project": "bench"],
-        benchSeed: { object, _, name in
-            var seeded = object
-            seeded["name"] = .string(name)
-            seeded["project"] = "bench"
-            return seeded
-        },
+        benchSeed: VendorSamples.seedByName(["project": "bench"]),
         benchGetPath: { _, name in "/api/v0/projects/bench/connections/\(MappingSupport.pathSegment(name))" })
 }

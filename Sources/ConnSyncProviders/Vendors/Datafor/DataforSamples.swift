@@ -14,10 +14,6 @@ extension Datafor {
         ],
         demoStory: "unmanaged pooling settings",
         demoSecrets: ["DATAFOR_USERNAME": "demo-admin", "DATAFOR_PASSWORD": "demo-datafor-password"],
-        benchSeed: { object, id, _ in
-            var seeded = object
-            seeded["id"] = .string(id)
-            return seeded
-        },
+        benchSeed: VendorSamples.seedByID(),
         benchGetPath: { _, name in "\(apiPath)/get?name=\(MappingSupport.pathSegment(name))" })
 }

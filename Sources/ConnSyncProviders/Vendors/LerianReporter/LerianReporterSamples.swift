@@ -17,10 +17,6 @@ extension LerianReporter {
         demoStory: "a wrong port, a stale label",
         demoSecrets: ["REPORTER_TOKEN": "demo-reporter-jwt"],
         benchSettings: ["productName": "bench"],
-        benchSeed: { object, id, _ in
-            var seeded = object
-            seeded["id"] = .string(id)
-            return seeded
-        },
+        benchSeed: VendorSamples.seedByID(),
         benchGetPath: { id, _ in "/v1/management/connections/\(MappingSupport.pathSegment(id))" })
 }

@@ -12,11 +12,6 @@ extension WireMockCloud {
         demoStory: "an old host",
         demoSecrets: ["WIREMOCK_TOKEN": "demo-wiremock-api-key"],
         benchSettings: ["userId": "bench"],
-        benchSeed: { object, id, _ in
-            var seeded = object
-            seeded["id"] = .string(id)
-            seeded["userId"] = "bench"
-            return seeded
-        },
+        benchSeed: VendorSamples.seedByID(["userId": "bench"]),
         benchGetPath: { id, _ in "/v1/database-connections/\(MappingSupport.pathSegment(id))" })
 }

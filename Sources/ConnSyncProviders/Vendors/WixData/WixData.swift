@@ -55,9 +55,5 @@ enum WixData {
             }
             return VendorErrorText(code: code, message: message)
         }
-
-        func answer(to change: Change, _ response: HTTPResponse, http: VendorHTTP) throws(ProviderError) -> ApplyResponse {
-            ApplyResponse(status: response.status, remoteID: nil)
-        }
     }
 }

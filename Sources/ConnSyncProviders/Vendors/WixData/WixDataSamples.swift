@@ -16,10 +16,6 @@ extension WixData {
         demoStory: "an extra wix collection",
         demoSecrets: ["WIX_TOKEN": "demo-wix-token", "WIX_SECRET_KEY": "2b723306-4d74-42a2-8438-2ff40da3e6b6"],
         benchOptions: { n, host in ["endpoint": .string("https://\(host)/adapter/\(n)"), "configuration": ["collections": ["orders"]]] },
-        benchSeed: { object, _, name in
-            var seeded = object
-            seeded["name"] = .string(name)
-            return seeded
-        },
+        benchSeed: VendorSamples.seedByName(),
         benchGetPath: { _, name in "\(basePath)/\(MappingSupport.pathSegment(name))" })
 }
