@@ -3,7 +3,16 @@
 # Used by `make demo`, `make test` and .ci/run. Safe to run again: it installs nothing when all are present.
 set -euo pipefail
 
-packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config git postgresql python3-jsonschema)
+# What the code links or the tests run, nothing else:
+#   libgit2-dev      desired state read from git commits (ConnSyncGit, systemLibrary CLibGit2)
+#   libyaml-dev      YAML read through libyaml's event API (ConnSyncConfig, systemLibrary CLibYAML)
+#   libsqlite3-dev   the embedded state store (GRDB links the system SQLite)
+#   pkg-config       how SwiftPM finds the three above
+#   git              tests build real repositories (and git http-backend serves them)
+#   postgresql       the PostgreSQL state store's tests (scripts/test-postgres.sh)
+#   python3-jsonschema  the JSON Schema test validates examples/ against schemas/
+# HTTP is AsyncHTTPClient (SwiftNIO): no libcurl.
+packages=(libgit2-dev libyaml-dev libsqlite3-dev pkg-config git postgresql python3-jsonschema)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -55,7 +55,7 @@ struct DocumentChecker {
         let context = Context(
             file: document.file, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink)
 
-        for entry in entries where !["apiVersion", "kind", "metadata", "spec"].contains(entry.key) {
+        for entry in entries where !KeyLists.document.contains(entry.key) {
             context.error(
                 "unknown-key", entry.key, KeyLists.unknownKey(entry.key, known: KeyLists.document, owner: "a document"),
                 at: entry.keyLocation)
@@ -87,7 +87,7 @@ struct DocumentChecker {
         var labels: [String: String] = [:]
         if let entry = byKey["metadata"] {
             if case .mapping(let fields, let metadataLocation) = entry.value {
-                for field in fields where field.key != "name" && field.key != "labels" {
+                for field in fields where !KeyLists.metadata.contains(field.key) {
                     context.error(
                         "unknown-key", "metadata.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.metadata, owner: "metadata"),
                         at: field.keyLocation)
