@@ -152,7 +152,8 @@ struct CrossReferences {
                 at: connection.specLocation)
         }
         // The vendor's own checks; one that needs the whole connection waits for a partial one.
-        let facts = ConnectionCheck.Facts(name: connection.name, fields: fields, options: connection.options)
+        let facts = ConnectionCheck.Facts(
+            name: connection.name, fields: fields, ownFields: connection.fields.setFields, options: connection.options)
         for check in rules.checks where !(check.needsWholeConnection && isPartial) {
             guard let problem = check.check(facts) else { continue }
             let location: SourceLocation

@@ -131,15 +131,18 @@ public struct ConnectionCheck: Sendable {
         }
     }
 
-    /// What the check sees: the connection's name, effective fields and options.
+    /// What the check sees: the connection's name, effective fields, the fields set on the
+    /// Connection itself (not inherited), and options.
     public struct Facts: Sendable {
         public var name: String
         public var fields: DatabaseFields
+        public var ownFields: Set<CommonField>
         public var options: Value
 
-        public init(name: String, fields: DatabaseFields, options: Value) {
+        public init(name: String, fields: DatabaseFields, ownFields: Set<CommonField> = [], options: Value) {
             self.name = name
             self.fields = fields
+            self.ownFields = ownFields
             self.options = options
         }
     }

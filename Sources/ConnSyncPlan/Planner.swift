@@ -216,11 +216,13 @@ public struct Planner: Sendable {
             }
             let remoteView = mapping.normalize(remote.raw)
             let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: input.redactor)
+            let readOnly = mapping.readOnlyReason(remote)
             changes.append(
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
                     request: mapping.deleteRequest(remote: remote, provider: provider), before: remoteView,
-                    sensitivePaths: sensitivity.sensitivePaths(in: remoteView), sensitivity: sensitivity))
+                    sensitivePaths: sensitivity.sensitivePaths(in: remoteView), sensitivity: sensitivity,
+                    notes: mapping.changeNotes(.delete, remote: remote) + (readOnly.map { [$0] } ?? []), refusal: readOnly))
         }
 
         // What connsync leaves alone: remote connections it does not manage, i.e. remote names
@@ -232,6 +234,11 @@ public struct Planner: Sendable {
             }
         }
         for providerName in scope {
+            if case .observed(let objects)? = input.observations[providerName], let provider = input.desired.provider(named: providerName),
+                let mapping = mappings[provider.type]
+            {
+                notes += mapping.listNotes(objects).map { "\(providerName): \($0)" }
+            }
             guard let remoteByName = remoteByProvider[providerName], targetSet.isEmpty else { continue }
             let unmanaged = remoteByName.count - (matchedNames[providerName] ?? 0) - (recordedOnly[providerName]?.count ?? 0)
             if unmanaged > 0 {
@@ -298,6 +305,7 @@ public struct Planner: Sendable {
         }
         let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: redactor)
         guard let remote = matches.first else {
+            notes += mapping.changeNotes(.create, remote: nil)
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
             let differ = Differ(exactPaths: [], removalNote: "", sensitivity: sensitivity)
             return Change(
@@ -353,6 +361,13 @@ public struct Planner: Sendable {
                 + "declare \(cleared.count == 1 ? "it" : "them") in the desired state (e.g. spec.password: {fromEnv: NAME}) to apply this change"
         }
 
+        // A remote object the vendor lets no one write: the plan says so, apply refuses it.
+        if let reason = mapping.readOnlyReason(remote) {
+            notes.append(reason)
+            refusal = refusal ?? reason
+        }
+        notes += mapping.changeNotes(mapping.updateAction, remote: remote)
+
         let request = try mapping.updateRequest(
             UpdateContext(
                 connection: connection, provider: provider, desiredObject: desiredObject, remote: remote,
@@ -362,25 +377,5 @@ public struct Planner: Sendable {
             request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: sensitivePaths,
             sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record
         ).withAppliedValueHash(fingerprints ? hasher : nil)
-    }
-
-    /// The ids are the vendor's text: cleaned (redacted, escaped, bounded) before they are shown.
-    static func duplicateMessage(name: String, provider: String, matches: [RemoteObject], redactor: Redactor) -> String {
-        let ids = matches.compactMap(\.id).map { VendorText.clean($0, redactor: redactor) }
-        let idText = ids.isEmpty ? "" : " (ids \(ids.joined(separator: ", ")))"
-        return "\(matches.count) remote connections at \(provider) are named \"\(name)\"\(idText); "
-            + "connsync never guesses: rename or delete the extra one at the vendor, then plan again"
-    }
-}
-
-extension Change {
-    /// With the applied-value hash in its record update when `hasher` is given: only the
-    /// desired fingerprint needs it at plan time; otherwise apply works it out (the same
-    /// function, ``appliedValueHash(_:)``) for the records it writes.
-    func withAppliedValueHash(_ hasher: SecretHasher?) -> Change {
-        guard let hasher, let hash = appliedValueHash(hasher) else { return self }
-        var copy = self
-        copy.recordUpdate?.appliedValueHash = hash
-        return copy
     }
 }

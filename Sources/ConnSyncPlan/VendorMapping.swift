@@ -149,6 +149,16 @@ public protocol VendorMapping: Sendable {
     /// does not declare them (a vendor whose update replaces a block whole); empty for most.
     func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath]
 
+    /// Why the vendor lets no one write this remote object (e.g. it is provisioned read-only),
+    /// or nil: a change to it is refused by the plan, with this reason.
+    func readOnlyReason(_ remote: RemoteObject) -> String?
+
+    /// Notes about a provider's whole list (e.g. it holds exactly the vendor's cap).
+    func listNotes(_ objects: [RemoteObject]) -> [String]
+
+    /// Notes shown under a change of this action (e.g. what a delete takes with it).
+    func changeNotes(_ action: Action, remote: RemoteObject?) -> [String]
+
     func createRequest(object: Value, connection: DesiredConnection, provider: ProviderConfig) throws(MappingError) -> RequestSpec
     func updateRequest(_ context: UpdateContext) throws(MappingError) -> RequestSpec
     func deleteRequest(remote: RemoteObject, provider: ProviderConfig) -> RequestSpec
@@ -166,6 +176,9 @@ extension VendorMapping {
     }
 
     public var secretKeyNames: Set<String> { [] }
+    public func readOnlyReason(_ remote: RemoteObject) -> String? { nil }
+    public func listNotes(_ objects: [RemoteObject]) -> [String] { [] }
+    public func changeNotes(_ action: Action, remote: RemoteObject?) -> [String] { [] }
     public func secretsClearedByUpdate(desired: Value, remote: RemoteObject, prior: PriorRecord?) -> [FieldPath] { [] }
     public func exactPaths(desired: Value) -> [FieldPath] { [] }
 }

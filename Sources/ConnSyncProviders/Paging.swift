@@ -116,15 +116,20 @@ extension VendorHTTP {
         guard Self.isSuccess(response.status) else { throw failure(response, operation: "observe") }
         let answer = try json(response, operation: "observe")
         if let problem = call.check?(answer, response.status, self) { throw problem }
-        guard let key = call.itemsKey else {
+        switch call.items {
+        case .array:
             guard let items = answer.arrayValue else {
                 throw ProviderError(
                     kind: .invalidResponse, operation: "observe", provider: config.name, status: response.status,
                     message: "expected a JSON array of connections")
             }
             return (answer, items)
+        case .key(let key):
+            return (answer, try Paging.items(answer, key: key, operation: "observe", provider: config.name))
+        case .keyOrArray(let key):
+            if let items = answer.arrayValue { return (answer, items) }
+            return (answer, try Paging.items(answer, key: key, operation: "observe", provider: config.name))
         }
-        return (answer, try Paging.items(answer, key: key, operation: "observe", provider: config.name))
     }
 
     private func pagedList(

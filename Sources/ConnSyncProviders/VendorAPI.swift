@@ -24,8 +24,12 @@ public protocol VendorAPI: Sendable {
     /// id a created connection got.
     func answer(to change: Change, _ response: HTTPResponse, http: VendorHTTP) throws(ProviderError) -> ApplyResponse
 
+    /// Whether a delete the vendor answers 404 (already gone) has done what it was for.
+    var missingIsDeleted: Bool { get }
+
     /// Sends one change and checks the answer. The default sends the change's request, fails
-    /// on a non-2xx answer, then reads it with ``answer(to:_:http:)``.
+    /// on a non-2xx answer (but a 404 to a delete when ``missingIsDeleted``), then reads it
+    /// with ``answer(to:_:http:)``.
     func send(_ change: Change, http: VendorHTTP) async throws(ProviderError) -> ApplyResponse
 }
 
@@ -36,9 +40,15 @@ extension VendorAPI {
         ApplyResponse(status: response.status, remoteID: change.remoteID)
     }
 
+    public var missingIsDeleted: Bool { false }
+
     public func send(_ change: Change, http: VendorHTTP) async throws(ProviderError) -> ApplyResponse {
-        let response = try await http.sendChange(change)
-        return try answer(to: change, response, http: http)
+        do {
+            let response = try await http.sendChange(change)
+            return try answer(to: change, response, http: http)
+        } catch where change.action == .delete && missingIsDeleted && error.status == 404 {
+            return ApplyResponse(status: 404, remoteID: change.remoteID)
+        }
     }
 }
 
@@ -77,8 +87,8 @@ public struct ListCall: Sendable {
     /// The path and query of page `n` (`Paging.none`: always `first`), with a name filter when
     /// a single name is asked for and the vendor has one.
     public var path: @Sendable (_ page: Int, _ name: String?) -> String
-    /// The key of the items array in the answer; nil when the answer is the array.
-    public var itemsKey: String?
+    /// Where the items are in the answer.
+    public var items: Items
     public var paging: Paging
     /// Whether the vendor filters by name (then only exact names are kept).
     public var filtersByName: Bool
@@ -86,12 +96,22 @@ public struct ListCall: Sendable {
     /// with a 200).
     public var check: (@Sendable (Value, Int, VendorHTTP) -> ProviderError?)?
 
+    public enum Items: Sendable, Hashable {
+        /// The answer is the array.
+        case array
+        /// The array under this key.
+        case key(String)
+        /// The array under this key, or the answer itself when it is an array (a vendor whose
+        /// versions differ).
+        case keyOrArray(String)
+    }
+
     public init(
-        itemsKey: String?, paging: Paging = .none, filtersByName: Bool = false,
+        items: Items, paging: Paging = .none, filtersByName: Bool = false,
         check: (@Sendable (Value, Int, VendorHTTP) -> ProviderError?)? = nil, path: @escaping @Sendable (_ page: Int, _ name: String?) -> String
     ) {
         self.path = path
-        self.itemsKey = itemsKey
+        self.items = items
         self.paging = paging
         self.filtersByName = filtersByName
         self.check = check

@@ -31,6 +31,9 @@ public struct VendorSamples: Sendable {
     public var demoStory: String
     /// Values for the variables `examples/` references for this vendor, used when unset.
     public var demoSecrets: [String: String]
+    /// Whether the benchmark spreads its connections over this vendor (a vendor whose writes
+    /// need more than one call each would not measure the same bound).
+    public var benchmarked: Bool
     /// The benchmark Provider's settings.
     public var benchSettings: [String: String]
     /// The benchmark connection number `n` described by `spec.options` alone (vendors without
@@ -45,7 +48,7 @@ public struct VendorSamples: Sendable {
 
     public init(
         basePath: String = "", demoDrift: [Value] = [], demoStory: String = "", demoSecrets: [String: String] = [:],
-        benchSettings: [String: String] = [:], benchOptions: (@Sendable (_ n: Int, _ host: String) -> Value)? = nil,
+        benchmarked: Bool = true, benchSettings: [String: String] = [:], benchOptions: (@Sendable (_ n: Int, _ host: String) -> Value)? = nil,
         benchSeed: @escaping @Sendable (_ object: Value, _ id: String, _ name: String) -> Value,
         benchGetPath: @escaping @Sendable (_ id: String, _ name: String) -> String
     ) {
@@ -53,6 +56,7 @@ public struct VendorSamples: Sendable {
         self.demoDrift = demoDrift
         self.demoStory = demoStory
         self.demoSecrets = demoSecrets
+        self.benchmarked = benchmarked
         self.benchSettings = benchSettings
         self.benchOptions = benchOptions
         self.benchSeed = benchSeed

@@ -71,7 +71,8 @@ extension MappingSupport {
     /// The answer to a change, with the id a create got read at `path` of the answer (only
     /// a create's answer holds an id connsync does not know yet).
     static func createdID(_ change: Change, _ response: HTTPResponse, at path: FieldPath) -> ApplyResponse {
-        let id = change.action == .create ? (try? Value(json: response.body))?[path: path]?.stringValue : nil
+        let value = change.action == .create ? (try? Value(json: response.body))?[path: path] : nil
+        let id = value.flatMap { $0.stringValue ?? $0.intValue.map(String.init) }
         return ApplyResponse(status: response.status, remoteID: id ?? change.remoteID)
     }
 }

@@ -41,7 +41,7 @@ enum CredibleData {
 
         func listCall(_ config: ProviderConfig) -> ListCall {
             let path = connectionsPath(config)
-            return ListCall(itemsKey: nil) { _, _ in path }
+            return ListCall(items: .array) { _, _ in path }
         }
 
         func errorText(_ envelope: Value, body: Data, status: Int) -> VendorErrorText {

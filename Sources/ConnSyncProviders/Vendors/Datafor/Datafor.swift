@@ -26,7 +26,7 @@ enum Datafor {
 
         func listCall(_ config: ProviderConfig) -> ListCall {
             ListCall(
-                itemsKey: "databaseConnections",
+                items: .key("databaseConnections"),
                 check: { answer, status, http in
                     answer["success"]?.boolValue == false ? rejection(answer, status: status, operation: "observe", http: http) : nil
                 }

@@ -50,7 +50,7 @@ enum LerianReporter {
         var auth: AuthScheme { .token(header: "Authorization", prefix: "Bearer ") }
 
         func listCall(_ config: ProviderConfig) -> ListCall {
-            ListCall(itemsKey: "items", paging: .pages(size: pageSize, first: 1, count: PageCountRule(total: "total"))) { page, _ in
+            ListCall(items: .key("items"), paging: .pages(size: pageSize, first: 1, count: PageCountRule(total: "total"))) { page, _ in
                 "/v1/management/connections?page=\(page)&limit=\(pageSize)&sortOrder=asc"
             }
         }

@@ -33,7 +33,7 @@ enum WireMockCloud {
         func listCall(_ config: ProviderConfig) -> ListCall {
             let base = "\(userPath(config))/database-connections"
             return ListCall(
-                itemsKey: "databaseConnections", paging: .pages(size: pageSize, first: 1, count: PageCountRule(total: "meta.total", totalPages: "meta.totalPages")),
+                items: .key("databaseConnections"), paging: .pages(size: pageSize, first: 1, count: PageCountRule(total: "meta.total", totalPages: "meta.totalPages")),
                 filtersByName: true
             ) { page, name in
                 "\(base)?page=\(page)&limit=\(pageSize)" + (name.map { "&q=\(MappingSupport.pathSegment($0))" } ?? "")

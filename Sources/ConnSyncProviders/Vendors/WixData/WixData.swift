@@ -35,7 +35,7 @@ enum WixData {
 
         func listCall(_ config: ProviderConfig) -> ListCall {
             ListCall(
-                itemsKey: "externalDatabaseConnections",
+                items: .key("externalDatabaseConnections"),
                 paging: .pages(size: pageSize, first: 0, count: PageCountRule(total: "pagingMetadata.total", uncounted: "pagingMetadata.tooManyToCount"))
             ) { page, _ in "\(basePath)?paging.limit=\(pageSize)&paging.offset=\(page * pageSize)" }
         }
