@@ -161,9 +161,17 @@ struct CommandContext: Sendable {
 
     /// An engine over `stack` and `store`, for the vendors of this context.
     func engine(stack: TransportStack, store: any StateStore, delegate: any EngineDelegate, gate: Engine.ProviderGate) -> Engine {
+        engine(stack: stack, store: store, delegate: delegate) { gate }
+    }
+
+    /// An engine whose gate is decided when each plan starts.
+    func engine(
+        stack: TransportStack, store: any StateStore, delegate: any EngineDelegate,
+        decideGate: @escaping @Sendable () -> Engine.ProviderGate
+    ) -> Engine {
         Engine(
             mappings: vendors.mappings, buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: clock,
-            delegate: delegate, gate: gate)
+            delegate: delegate, decideGate: decideGate)
     }
 
     // MARK: providers

@@ -49,17 +49,10 @@ struct ReconcileSession: Sendable {
 
     var style: TextStyle { views.style }
 
-    /// Says how many providers the plan will observe: the ones the desired state brings in (one
-    /// in scope only through state, for prune, is counted when the engine starts observing it).
-    func expectPlan(targets: [Address]) {
-        progress.expectProviders(Planner.providersInScope(desired: desired, records: [], targets: targets).count)
-    }
-
     /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
+    /// (The progress view follows the engine's events.)
     func plan(targets: [Address], fingerprints: Bool) async throws -> Engine.PlanRun {
-        expectPlan(targets: targets)
-        defer { progress.finish() }
-        return try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
+        try await engine.plan(desired, targets: targets, fingerprints: fingerprints)
     }
 
     func close() async {

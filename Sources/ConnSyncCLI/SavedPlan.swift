@@ -9,6 +9,9 @@ import Foundation
 /// moved). It holds no secret: the plan inside is masked, the fingerprints are keyed hashes.
 struct SavedPlan {
     static let format = "connsync-saved-plan"
+    /// 2: the desired fingerprint covers a Provider's vendor settings by name and its base URL
+    /// as written (a plan saved by version 1 is refused, never misread).
+    static let version = 2
 
     var source: SourceInfo
     var targets: [Address]
@@ -48,7 +51,7 @@ struct SavedPlan {
 
     var value: Value {
         [
-            "format": .string(Self.format), "version": 1, "created_at": .string(ISO8601DateFormatter().string(from: Date())),
+            "format": .string(Self.format), "version": .int(Self.version), "created_at": .string(ISO8601DateFormatter().string(from: Date())),
             "source": PlanJSONView.source(source), "targets": .array(targets.map { .string($0.description) }),
             "remote_fingerprint": .string(remoteFingerprint), "desired_fingerprint": .string(desiredFingerprint),
             "connections": .object(
@@ -70,7 +73,7 @@ struct SavedPlan {
         guard let value = try? Value(json: data), value["format"]?.stringValue == format else {
             throw ValidationError("\(path) is not a plan saved by `connsync plan --out`")
         }
-        guard value["version"]?.intValue == 1 else {
+        guard value["version"]?.intValue == version else {
             throw ValidationError("\(path) was saved by another version of connsync; plan again")
         }
         let sourceValue = value["source"] ?? .null

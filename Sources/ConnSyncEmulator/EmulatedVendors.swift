@@ -13,6 +13,9 @@ enum EmulatedVendors {
         Metabase.self,
     ]
 
+    /// Headers that carry credentials at some vendor: never logged.
+    static let credentialHeaders: Set<String> = all.reduce(into: ["authorization", "proxy-authorization"]) { $0.formUnion($1.credentialHeaders) }
+
     /// The vendor type names, in the order of ``all``.
     static let names: [String] = all.map { $0.name }
 

@@ -73,7 +73,7 @@ struct EmulatorResponder: HTTPResponder {
             LoggedRequest(
                 sequence: 0, vendor: vendor.name, method: incoming.method, path: incoming.path, query: rawQuery,
                 status: result.drop ? 0 : result.status, durationMilliseconds: milliseconds, body: incoming.json,
-                headers: incoming.headers.filter { $0.key != "authorization" && $0.key != "proxy-authorization" }))
+                headers: incoming.headers.filter { !EmulatedVendors.credentialHeaders.contains($0.key) }))
         if result.drop {
             // Close the connection without answering.
             try? await context.channel.close()

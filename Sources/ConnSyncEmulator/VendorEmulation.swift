@@ -30,6 +30,10 @@ protocol VendorEmulation: Sendable {
     /// The answer when a configured rate limit refuses a call.
     static var tooManyRequests: EmulatorResponse { get }
 
+    /// Request headers (lower-case) besides `Authorization` that carry this vendor's
+    /// credentials: never written to the request log.
+    static var credentialHeaders: Set<String> { get }
+
     /// No objects: the state at start and after a reset.
     init()
 
@@ -47,6 +51,8 @@ protocol VendorEmulation: Sendable {
 }
 
 extension VendorEmulation {
+    static var credentialHeaders: Set<String> { [] }
+
     static var tooManyRequests: EmulatorResponse {
         faultResponse(status: 429, message: "Too many requests")
     }

@@ -56,8 +56,9 @@ public struct ControllerDependencies: Sendable {
     /// Reads the desired state at the ref's current commit (fetching a remote first).
     public var loadDesired: @Sendable () async throws -> DesiredState
     public var store: any StateStore
-    /// An engine for one run, and what to call when the run is over (closing connections).
-    public var makeEngine: @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void)
+    /// An engine for one run, reporting to that run's logger, and what to call when the run
+    /// is over (closing connections).
+    public var makeEngine: @Sendable (DesiredState, Logger) -> (engine: Engine, close: @Sendable () async -> Void)
     public var clock: any ConnSyncClock
     /// The revision the ref points at now (the commit, fetched first), without reading the
     /// desired state; nil when it cannot be told (then polls wait out a back-off).
@@ -65,7 +66,7 @@ public struct ControllerDependencies: Sendable {
 
     public init(
         loadDesired: @escaping @Sendable () async throws -> DesiredState, store: any StateStore,
-        makeEngine: @escaping @Sendable (DesiredState) -> (engine: Engine, close: @Sendable () async -> Void), clock: any ConnSyncClock,
+        makeEngine: @escaping @Sendable (DesiredState, Logger) -> (engine: Engine, close: @Sendable () async -> Void), clock: any ConnSyncClock,
         currentRevision: @escaping @Sendable () async -> String? = { nil }
     ) {
         self.loadDesired = loadDesired
@@ -235,7 +236,7 @@ public actor Controller {
     /// Lock, plan, log the plan, apply without prompt, record; the lock is released whatever
     /// happens (``Engine/reconcile(_:_:decide:runApply:)``).
     private func reconcile(_ desired: DesiredState, log: Logger) async -> ReconcileResult {
-        let (engine, close) = dependencies.makeEngine(desired)
+        let (engine, close) = dependencies.makeEngine(desired, log)
         let metrics = self.metrics
         let options = Engine.ReconcileOptions(
             command: "connsync watch", host: configuration.host, pid: ProcessInfo.processInfo.processIdentifier,
@@ -323,7 +324,7 @@ public actor Controller {
     /// loaded (plan only: nothing is applied), so `connsync_drifted_connections` stays true.
     private func measureDrift(log: Logger) async {
         guard let desired = lastGoodDesired else { return }
-        let (engine, close) = dependencies.makeEngine(desired)
+        let (engine, close) = dependencies.makeEngine(desired, log)
         if let run = try? await engine.plan(desired, fingerprints: false) {
             let drifted = run.plan.actionable.count
             metrics.recordDrift(drifted)

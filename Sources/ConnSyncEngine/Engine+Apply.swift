@@ -13,6 +13,9 @@ extension Engine {
     public func apply(_ run: PlanRun, command: String, host: String) async throws -> ApplyReport {
         let started = clock.date()
         let delegate = self.delegate
+        let sending = run.plan.actionable.count
+        if sending > 0 { delegate.engine(.applying(changes: sending)) }
+        defer { if sending > 0 { delegate.engine(.applied) } }
         let clock = self.clock
         let providers = run.providers
         let journal = StateJournal(store: store, clock: clock)

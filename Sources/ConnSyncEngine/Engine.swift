@@ -15,7 +15,9 @@ public struct Engine: Sendable {
     let clock: any ConnSyncClock
     let delegate: any EngineDelegate
     let planner: Planner
-    let gate: ProviderGate
+    /// Decides the gate of a plan when it starts (after the lock is taken: deciding may read a
+    /// trusted source).
+    let decideGate: @Sendable () -> ProviderGate
 
     /// - Parameter mappings: the mapping of every vendor the desired state may name (the
     ///   registry's, ``VendorRegistry/mappings``).
@@ -23,11 +25,19 @@ public struct Engine: Sendable {
         mappings: [any VendorMapping], buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
         delegate: any EngineDelegate = SilentDelegate(), gate: ProviderGate = ProviderGate()
     ) {
+        self.init(mappings: mappings, buildProvider: buildProvider, store: store, clock: clock, delegate: delegate, decideGate: { gate })
+    }
+
+    /// - Parameter decideGate: called once per plan, when it starts.
+    public init(
+        mappings: [any VendorMapping], buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
+        delegate: any EngineDelegate = SilentDelegate(), decideGate: @escaping @Sendable () -> ProviderGate
+    ) {
         self.buildProvider = buildProvider
         self.store = store
         self.clock = clock
         self.delegate = delegate
-        self.gate = gate
+        self.decideGate = decideGate
         planner = Planner(mappings: mappings)
     }
 
@@ -68,7 +78,10 @@ public struct Engine: Sendable {
     /// (see ``PlanInput/fingerprints``); only `plan --out` and `apply PLANFILE` need them.
     public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true) async throws -> PlanRun {
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
-        var (providers, observations) = build(firstScope, desired: desired)
+        delegate.engine(.planning(providers: firstScope.count))
+        defer { delegate.engine(.planned) }
+        let gate = decideGate()
+        var (providers, observations) = build(firstScope, desired: desired, gate: gate)
         let planner = self.planner
         let store = self.store
         let delegate = self.delegate
@@ -124,7 +137,7 @@ public struct Engine: Sendable {
 
         let rest = Planner.providersInScope(desired: desired, records: state.priors, targets: targets).filter { observations[$0] == nil }
         if !rest.isEmpty {
-            var (more, failed) = build(rest, desired: desired)
+            var (more, failed) = build(rest, desired: desired, gate: gate)
             for (name, provider) in more {
                 failed[name] = await Self.observe(name, provider, names: targetNames[name], delegate: delegate)
             }
@@ -149,7 +162,9 @@ public struct Engine: Sendable {
     }
 
     /// The providers of `scope`; one that is refused or cannot be built is a failed observation.
-    private func build(_ scope: [String], desired: DesiredState) -> (providers: [String: any Provider], failed: [String: ProviderObservation]) {
+    private func build(_ scope: [String], desired: DesiredState, gate: ProviderGate) -> (
+        providers: [String: any Provider], failed: [String: ProviderObservation]
+    ) {
         var providers: [String: any Provider] = [:]
         var failed: [String: ProviderObservation] = [:]
         for name in scope {

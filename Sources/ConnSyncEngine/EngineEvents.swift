@@ -68,6 +68,15 @@ public struct ApplyReport: Sendable, Hashable {
 
 /// Progress and facts the engine reports while it works; views render them.
 public enum EngineEvent: Sendable {
+    /// A plan starts: this many providers are to be observed (one in scope only through state,
+    /// for prune, is counted when it is observed).
+    case planning(providers: Int)
+    /// The plan is made.
+    case planned
+    /// An apply starts sending this many changes (none when there is nothing to send).
+    case applying(changes: Int)
+    /// The apply is over.
+    case applied
     case observing(provider: String)
     case observed(provider: String, connections: Int)
     case observeFailed(provider: String, message: String)

@@ -248,7 +248,7 @@ public struct ImportBuilder: Sendable {
         return key
     }
 
-    /// `WIX_SITE_MY_DB_SECRET_KEY` from name parts (camelCase split, non-alphanumerics to `_`).
+    /// `CRM_SITE_MY_DB_SECRET_KEY` from name parts (camelCase split, non-alphanumerics to `_`).
     static func variableName(_ parts: [String]) -> String {
         var words: [String] = []
         for part in parts {

@@ -23,6 +23,25 @@ struct VendorRegistryTests {
         #expect(edited["grafana"] == ["token": "g"])
     }
 
+    /// No credential of any vendor's scheme reaches the request log.
+    @Test func theRequestLogHoldsNoCredentialOfAnyVendor() async throws {
+        try await EmulatorHarness.with { emulator in
+            let secret = "credential-never-logged-71"
+            let calls: [(String, String?, [String: String])] = [
+                ("/v1/users/u/database-connections", "Token \(secret)", [:]), ("/v1/management/connections", "Bearer \(secret)", [:]),
+                ("/api/v0/projects/p/connections", "Bearer \(secret)", [:]),
+                ("/datafor/plugin/datafor-modeler/api/connection/list", "Basic " + Data("u:\(secret)".utf8).base64EncodedString(), [:]),
+                ("/wix-data/v1/external-database-connections", secret, [:]), ("/api/datasources", "Bearer \(secret)", [:]),
+                ("/api/database", nil, ["X-API-Key": secret, "X-Metabase-Session": secret, "Proxy-Authorization": secret]),
+            ]
+            for (path, auth, headers) in calls { _ = try await emulator.call("GET", path, auth: auth, headers: headers) }
+            let log = await emulator.emulator.requestLog()
+            #expect(log.count == calls.count)
+            #expect(!Value.array(log).jsonString(secrets: .reveal).contains(secret))
+            #expect(!Value.array(log).jsonString(secrets: .reveal).contains(Data("u:\(secret)".utf8).base64EncodedString()))
+        }
+    }
+
     @Test func fromEnvironmentReadsEveryVendorsVariables() {
         let credentials = EmulatorCredentials.fromEnvironment([
             "CONNSYNC_EMULATOR_WIREMOCK_TOKEN": "w", "CONNSYNC_EMULATOR_REPORTER_TOKEN": "r", "CONNSYNC_EMULATOR_CREDIBLE_TOKEN": "c",

@@ -31,6 +31,24 @@ struct SavedPlanTests {
         }
     }
 
+    /// A plan saved by an earlier version (whose fingerprints were made differently) is refused
+    /// as such, never misread as a plan whose Providers changed.
+    @Test func aPlanSavedByAnotherVersionIsRefusedAsSuch() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
+            let planFile = workspace.directory.url.appendingPathComponent("plan.json").path
+            #expect(try await workspace.plan(["--out", planFile]).status == 0)
+            let saved = try String(contentsOfFile: planFile, encoding: .utf8)
+            #expect(saved.contains("\"version\": 2"))
+            try saved.replacingOccurrences(of: "\"version\": 2", with: "\"version\": 1").write(toFile: planFile, atomically: true, encoding: .utf8)
+            try await workspace.clearRequests()
+            let apply = try await workspace.run(["apply", planFile, "--state", "sqlite:\(workspace.statePath)"])
+            #expect(apply.status == 1)
+            #expect(apply.stderr.contains("was saved by another version of connsync; plan again"), "\(apply)")
+            #expect(try await workspace.requests().isEmpty)
+        }
+    }
+
     @Test func aFreshSavedPlanIsAppliedAndAChangedDesiredStateRefused() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))

@@ -235,6 +235,21 @@ public final class BackgroundProcess: @unchecked Sendable {
         return String(line[range.lowerBound...]).trimmingCharacters(in: .whitespaces)
     }
 
+    /// Waits for the process to exit by itself (killed after `timeout`): its status and outputs.
+    public func wait(timeout: TimeInterval = 90) async throws -> ProcessResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestSupportError.timeout("process did not exit within \(timeout) s")
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        out.wait()
+        err.wait()
+        return ProcessResult(status: process.terminationStatus, stdout: out.text, stderr: err.text)
+    }
+
     /// Sends `signal` (default SIGTERM) and waits for the exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 30) async throws -> Int32 {

@@ -36,7 +36,14 @@ struct ApplyCommand: AsyncParsableCommand {
         var targets = options.targets
         var saved: SavedPlan?
         if let planFile {
-            let plan = try SavedPlan.read(from: planFile)
+            let plan: SavedPlan
+            do {
+                plan = try SavedPlan.read(from: planFile)
+            } catch {
+                // Not a usage error: the file cannot be applied (exit 1, as cli.md says).
+                context.console.error("Error: \(ErrorText.describe(error))")
+                throw ExitCode(1)
+            }
             saved = plan
             sourceOptions = try Self.sourceOptions(for: plan.source)
             sourceOptions.secretsDirs = source.secretsDirs
@@ -72,13 +79,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let options = session.context.reconcileOptions(
             command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil)
         let confirm = !autoApprove && saved == nil
-        session.expectPlan(targets: targets)
         let reconciliation: Engine.Reconciliation
         do {
             reconciliation = try await session.engine.reconcile(
                 session.desired, options,
                 decide: { run in
-                    session.progress.finish()
                     if let saved, let refusal = saved.refusal(comparedWith: run.plan) {
                         console.error("Error: \(refusal)")
                         return .stop
@@ -89,7 +94,6 @@ struct ApplyCommand: AsyncParsableCommand {
                     // interrupted run's pending records adopted): that needs no confirmation.
                     if changes > 0, confirm, !Self.confirmed(console) { return .stop }
                     view.problems(of: run.plan, hasChanges: changes > 0)
-                    session.progress.expectChanges(changes)
                     return .apply
                 },
                 runApply: { body in try await Self.interruptible(session: session, body) })
@@ -105,6 +109,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let plan = reconciliation.run.plan
         let report = reconciliation.report ?? ApplyReport(results: [], problems: plan.problems)
         view.result(plan, report)
+        guard !plan.actionable.isEmpty else {
+            // Nothing was sent; state may have been brought in step (remote ids, pending records).
+            if let stateError = report.stateError { console.error("Error: state could not be brought in step: \(stateError)") }
+            return plan.problems.isEmpty && report.stateError == nil ? 0 : 1
+        }
         if let stateError = report.stateError {
             console.error(
                 "Error: \(stateError)\nChanges not yet sent once state could no longer be written were not sent; run `connsync plan` to see where the vendors stand.")

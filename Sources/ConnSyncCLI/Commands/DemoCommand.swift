@@ -142,15 +142,9 @@ struct DemoCommand: AsyncParsableCommand {
             view.show(try await session.plan(targets: [], fingerprints: false).plan)
 
             step("connsync apply --auto-approve: converge every vendor")
-            session.expectPlan(targets: [])
-            let applied = try await session.engine.reconcile(
-                desired, context.reconcileOptions(command: "connsync demo", lockTimeout: .seconds(30))
-            ) { run in
-                session.progress.finish()
-                session.progress.expectChanges(run.plan.actionable.count)
-                return .apply
-            }
-            session.progress.finish()
+            var options = context.reconcileOptions(command: "connsync demo", lockTimeout: .seconds(30))
+            options.host = "demo"
+            let applied = try await session.engine.reconcile(desired, options) { _ in .apply }
             let report = applied.report ?? ApplyReport(results: [], problems: applied.run.plan.problems)
             console.line(ApplyView(style: style).summary(report))
 

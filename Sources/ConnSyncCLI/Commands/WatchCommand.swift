@@ -93,17 +93,21 @@ struct WatchCommand: AsyncParsableCommand {
         let parallelism = self.parallelism
         let trust = self.trust.spec
         let timeout = self.trust.requestTimeoutDuration
-        let delegate = LoggingDelegate(logger: logger)
         let dependencies = ControllerDependencies(
             loadDesired: loadDesired, store: store,
-            makeEngine: { desired in
+            makeEngine: { desired, log in
+                // Engine events as this run's log lines (with its trigger and commit).
+                let delegate = LoggingDelegate(logger: log)
                 let stack = context.transportStack(desired: desired, parallelism: parallelism, delegate: delegate, requestTimeout: timeout)
-                // Decided per run, before any request: the desired state moves with every commit.
-                let gate = (try? context.gate(trust, source: sourceOptions, desired: desired))
-                    ?? Engine.ProviderGate(refusals: Dictionary(uniqueKeysWithValues: desired.providers.map {
-                        ($0.name, "the trusted source or an --allow-host pattern could not be read; nothing is sent")
-                    }))
-                let engine = context.engine(stack: stack, store: store, delegate: delegate, gate: gate)
+                let engine = context.engine(stack: stack, store: store, delegate: delegate) {
+                    // Decided per run once the lock is held, before any request: the desired
+                    // state moves with every commit, and a skipped run reads no trusted source.
+                    (try? context.gate(trust, source: sourceOptions, desired: desired))
+                        ?? Engine.ProviderGate(
+                            refusals: Dictionary(uniqueKeysWithValues: desired.providers.map {
+                                ($0.name, "the trusted source or an --allow-host pattern could not be read; nothing is sent")
+                            }))
+                }
                 return (engine, { await stack.shutdown() })
             }, clock: context.clock,
             currentRevision: { context.revision(sourceOptions) })

@@ -4,7 +4,7 @@ import ConnSyncPlan
 
 /// Apply's result lines (cli.md): one per change as it completes, then the summary.
 ///
-/// `✓ reporter-prod/orders-reporting updated (PATCH 200, 84 ms)`
+/// `✓ bi-prod/orders-reporting updated (PATCH 200, 84 ms)`
 /// `✗ crm-prod/orders failed: 422 Unprocessable Entity: ...`
 /// `Apply complete: N created, N updated, N deleted, N failed.`
 public struct ApplyView: Sendable {

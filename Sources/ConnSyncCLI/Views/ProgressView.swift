@@ -80,6 +80,12 @@ final class ProgressView: EngineDelegate, @unchecked Sendable {
 
     func engine(_ event: EngineEvent) {
         switch event {
+        case .planning(let providers):
+            expectProviders(providers)
+        case .applying(let changes):
+            expectChanges(changes)
+        case .planned, .applied:
+            finish()
         case .observing:
             lock.withLock {
                 providersStarted += 1

@@ -12,6 +12,7 @@ import Foundation
 struct Metabase: VendorEmulation {
     static let name = "metabase"
     static let environment = ["token": "METABASE_API_KEY"]
+    static let credentialHeaders: Set<String> = ["x-api-key", "x-metabase-session"]
     static let marker = "/api/database"
 
     /// Rows by id (as text), details with their real secrets, in insertion order.
