@@ -198,7 +198,7 @@ public struct ImportBuilder: Sendable {
         }
         var writeOnly: [String] = []
         if rules.fields.contains(.password) { writeOnly.append("password") }
-        if rules.fields.contains(.ssl), common["ssl"] != nil { writeOnly.append("ssl.ca") }
+        if common["ssl"] != nil, definition.mapping.isWriteOnly("ssl.ca") { writeOnly.append("ssl.ca") }
         return Candidate(
             provider: provider, name: object.name, common: common, labels: labels, options: .object(fields), writeOnly: writeOnly)
     }
