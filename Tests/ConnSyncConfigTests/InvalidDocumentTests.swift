@@ -27,10 +27,10 @@ struct InvalidCase: CustomTestStringConvertible, Sendable {
 }
 
 /// Valid Providers for every vendor and two Databases, which each case may reference.
-let validBase = "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: wm}\nspec:\n  type: wiremock-cloud\n  userId: u1\n  auth: {token: {fromEnv: WM_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep}\nspec:\n  type: lerian-reporter\n  baseURL: https://reporter.example\n  productName: reporting\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: cd}\nspec:\n  type: credible-data\n  baseURL: https://acme.data.credibledata.com\n  project: analytics\n  auth: {token: {fromEnv: CD_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: df}\nspec:\n  type: datafor\n  baseURL: https://bi.example/datafor\n  auth: {username: admin, password: {fromEnv: DF_PASSWORD}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: wix}\nspec:\n  type: wix-data\n  auth: {token: {fromEnv: WIX_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Database\nmetadata: {name: orders}\nspec:\n  engine: postgresql\n  host: orders.db.internal\n  port: 5432\n  database: orders\n  username: app\n  password: {fromEnv: ORDERS_PASSWORD}\n---\napiVersion: connsync/v1\nkind: Database\nmetadata: {name: mongo}\nspec:\n  engine: mongodb\n  host: mongo.internal\n  port: 27017\n  database: events\n  username: app\n"
+let validBase = "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: wm}\nspec:\n  type: wiremock-cloud\n  userId: u1\n  auth: {token: {fromEnv: WM_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: rep}\nspec:\n  type: lerian-reporter\n  baseURL: https://reporter.example\n  productName: reporting\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: cd}\nspec:\n  type: credible-data\n  baseURL: https://acme.data.credibledata.com\n  project: analytics\n  auth: {token: {fromEnv: CD_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: df}\nspec:\n  type: datafor\n  baseURL: https://bi.example/datafor\n  auth: {username: admin, password: {fromEnv: DF_PASSWORD}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: wix}\nspec:\n  type: wix-data\n  auth: {token: {fromEnv: WIX_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Database\nmetadata: {name: orders}\nspec:\n  engine: postgresql\n  host: orders.db.internal\n  port: 5432\n  database: orders\n  username: app\n  password: {fromEnv: ORDERS_PASSWORD}\n---\napiVersion: connsync/v1\nkind: Database\nmetadata: {name: mongo}\nspec:\n  engine: mongodb\n  host: mongo.internal\n  port: 27017\n  database: events\n  username: app\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: gf}\nspec:\n  type: grafana\n  baseURL: https://grafana.example/sub\n  auth: {token: {fromEnv: GF_TOKEN}}\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: mb}\nspec:\n  type: metabase\n  baseURL: https://metabase.example\n  auth: {token: {fromEnv: MB_TOKEN}}\n"
 
 /// Environment for the cases that resolve secrets: everything the base needs, nothing else.
-let baseEnvironment = ["WM_TOKEN": "t", "CD_TOKEN": "t", "DF_PASSWORD": "t", "WIX_TOKEN": "t", "ORDERS_PASSWORD": "t"]
+let baseEnvironment = ["GF_TOKEN": "t", "MB_TOKEN": "t", "WM_TOKEN": "t", "CD_TOKEN": "t", "DF_PASSWORD": "t", "WIX_TOKEN": "t", "ORDERS_PASSWORD": "t"]
 
 /// Loads `files` from a fresh folder; diagnostics rendered with the folder prefix removed.
 func loadFiles(
@@ -125,11 +125,11 @@ struct InvalidDocumentTests {
         InvalidCase(
             "providerMissingType",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  baseURL: https://x.example\n",
-            expected: [("doc.yaml:6:3: Provider/p: spec.type: required field is missing; set it to one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data", "missing-field")]),
+            expected: [("doc.yaml:6:3: Provider/p: spec.type: required field is missing; set it to one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data, grafana, metabase", "missing-field")]),
         InvalidCase(
             "providerUnknownType",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: aws-rds\n",
-            expected: [("doc.yaml:6:9: Provider/p: spec.type: must be one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data (got 'aws-rds')", "invalid-value")]),
+            expected: [("doc.yaml:6:9: Provider/p: spec.type: must be one of wiremock-cloud, lerian-reporter, credible-data, datafor, wix-data, grafana, metabase (got 'aws-rds')", "invalid-value")]),
         InvalidCase(
             "providerUnknownKey",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: wix-data\n  region: eu\n  auth: {token: {fromEnv: T}}\n",
@@ -249,7 +249,7 @@ struct InvalidDocumentTests {
         InvalidCase(
             "unknownProvider",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: nope\n  databaseRef: orders\n",
-            expected: [("doc.yaml:6:13: Connection/c: spec.provider: no Provider named 'nope'; known: cd, df, rep, wix, wm", "unknown-provider")]),
+            expected: [("doc.yaml:6:13: Connection/c: spec.provider: no Provider named 'nope'; known: cd, df, gf, mb, rep, wix, wm", "unknown-provider")]),
         InvalidCase(
             "unknownDatabase",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: nope\n",
@@ -266,6 +266,18 @@ struct InvalidDocumentTests {
             "sslAtWiremock",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: orders\n  ssl:\n    mode: require\n",
             expected: [("doc.yaml:8:3: Connection/c: spec.ssl: wiremock-cloud cannot hold ssl; remove it from this Connection", "unsupported-field")]),
+        InvalidCase(
+            "sslOfAMysqlGrafanaDataSource",
+            "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: gf\n  databaseRef: orders\n  engine: mysql\n  ssl: {mode: require}\n",
+            expected: [("doc.yaml:9:3: Connection/c: spec.ssl: grafana holds ssl.mode only for postgresql (jsonData.sslmode); for mysql set jsonData.tlsAuth and its keys under spec.options", "unsupported-field")]),
+        InvalidCase(
+            "certificatesOfAMetabaseDatabase",
+            "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: mb\n  databaseRef: orders\n  ssl: {mode: verify-full, ca: {fromFile: /run/secrets/ca.pem}}\n",
+            expected: [("doc.yaml:8:3: Connection/c: spec.ssl: metabase takes ssl.mode only; give certificates under spec.options.details (ssl-root-cert-value, ssl-client-cert-value, ssl-key-value)", "unsupported-field")]),
+        InvalidCase(
+            "grafanaWithoutABaseURL",
+            "apiVersion: connsync/v1\nkind: Provider\nmetadata: {name: g2}\nspec:\n  type: grafana\n  auth: {token: {fromEnv: T}}\n",
+            expected: [("doc.yaml:5:3: Provider/g2: spec.baseURL: required field is missing: grafana has no default base URL; set the URL of your grafana API", "missing-field")]),
         InvalidCase(
             "mongodbAtWiremock",
             "apiVersion: connsync/v1\nkind: Connection\nmetadata:\n  name: c\nspec:\n  provider: wm\n  databaseRef: orders\n  engine: mongodb\n",
@@ -382,7 +394,7 @@ struct InvalidDocumentTests {
     @Test func theBaseAloneIsValid() throws {
         let (result, rendered) = try loadFiles(["base.yaml": validBase])
         #expect(rendered.isEmpty)
-        #expect(result.state?.providers.count == 5)
+        #expect(result.state?.providers.count == 7)
         #expect(result.state?.databases.count == 2)
     }
 }

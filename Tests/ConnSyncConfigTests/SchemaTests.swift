@@ -81,6 +81,7 @@ struct SchemaTests {
             "mongodbAtWiremock", "inheritedMongodbAtDatafor", "wiremockMissingFields", "hostAtWix", "wixMissingEndpoint",
             "credibleNameWithDot", "credibleReservedName", "lerianNameTooShort", "duplicateProvider", "duplicateConnection",
             "unsetEnvSecret", "missingSecretFile", "badReferenceInOptions", "yamlAnchorAndAlias", "yamlAnchoredMapping", "baseURLWithCredentials",
+            "sslOfAMysqlGrafanaDataSource", "certificatesOfAMetabaseDatabase",
         ]
         let checked = InvalidDocumentTests.cases.filter { !loaderOnly.contains($0.name) }
         #expect(checked.count >= 40)

@@ -27,7 +27,7 @@ struct RegistryTests {
     }
 
     @Test func everyDefinitionIsOfOneVendor() {
-        #expect(registry.types == [.wiremockCloud, .lerianReporter, .credibleData, .datafor, .wixData])
+        #expect(registry.types == [.wiremockCloud, .lerianReporter, .credibleData, .datafor, .wixData, .grafana, .metabase])
         for definition in registry.definitions {
             #expect(definition.rules.type == definition.mapping.vendor)
             #expect(registry.definition(for: definition.type)?.type == definition.type)

@@ -112,17 +112,24 @@ struct ExamplesAndHabitsTests {
     @Test func theDemoConverges() async throws {
         let demo = try await runConnsync(["demo", "--dir", repositoryRoot.appendingPathComponent("examples").path, "--no-color"])
         #expect(demo.status == 0, "\(demo)")
-        #expect(demo.stdout.contains("Plan: 1 to create, 4 to update, 0 to delete, 0 unchanged."))
-        #expect(demo.stdout.contains("Apply complete: 1 created, 4 updated, 0 deleted, 0 failed."))
-        #expect(demo.stdout.contains("No changes. 5 connections up to date."))
-        #expect(leakedSecrets(in: demo.stdout + demo.stderr, secrets: ["demo-orders-password-2026", "2b723306-4d74-42a2-8438-2ff40da3e6b6", "demo-wix-token", "demo-datafor-password"]).isEmpty)
+        #expect(demo.stdout.contains("Plan: 1 to create, 6 to update, 0 to delete, 0 unchanged."))
+        #expect(demo.stdout.contains("Apply complete: 1 created, 6 updated, 0 deleted, 0 failed."))
+        #expect(demo.stdout.contains("No changes. 7 connections up to date."))
+        #expect(
+            leakedSecrets(
+                in: demo.stdout + demo.stderr,
+                secrets: [
+                    "demo-orders-password-2026", "2b723306-4d74-42a2-8438-2ff40da3e6b6", "demo-wix-token", "demo-datafor-password",
+                    "demo-grafana-service-account-token", "demo-metabase-api-key",
+                ]
+            ).isEmpty)
     }
 
     @Test func validateTheExamplesAsCIWould() async throws {
         let dir = repositoryRoot.appendingPathComponent("examples").path
         let text = try await runConnsync(["validate", "--dir", dir])
         #expect(text.status == 0)
-        #expect(text.stdout == "Valid: 5 providers, 1 database, 5 connections.\n")
+        #expect(text.stdout == "Valid: 7 providers, 1 database, 7 connections.\n")
         let json = try Value(json: try await runConnsync(["validate", "--dir", dir, "--format", "json"]).stdout)
         #expect(json["valid"] == true)
         let unresolved = try await runConnsync(["validate", "--dir", dir, "--resolve-secrets"], environment: ["WIREMOCK_TOKEN": nil])

@@ -26,7 +26,7 @@ struct GitSourceIntegrationTests {
             let source = ["--repo", repository, "--ref", "main", "--path", "deploy/connsync"]
             let plan = try await workspace.run(["plan"] + source + ["--state", "sqlite:\(workspace.statePath)"])
             #expect(plan.status == 0, "\(plan)")
-            #expect(plan.stdout.hasPrefix("connsync plan · source \(repository) (deploy/connsync) @ \(commit.prefix(7)) · 1 connection · 5 providers"))
+            #expect(plan.stdout.hasPrefix("connsync plan · source \(repository) (deploy/connsync) @ \(commit.prefix(7)) · 1 connection · 7 providers"))
             let json = try Value(json: try await workspace.run(["plan", "--json"] + source + ["--state", "sqlite:\(workspace.statePath)"]).stdout)
             #expect(json["source"] == ["kind": "git", "location": .string(repository), "ref": "main", "commit": .string(commit), "path": "deploy/connsync", "dirty": nil])
             let apply = try await workspace.run(["apply", "--auto-approve"] + source + ["--state", "sqlite:\(workspace.statePath)"])

@@ -52,7 +52,7 @@ struct HonestOutputTests {
             let elsewhere = workspace.directory.url.appendingPathComponent("elsewhere").path
             try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
             let first = try await runConnsync(["plan", "--dir", workspace.configDirectory], environment: workspace.environment, currentDirectory: elsewhere)
-            #expect(first.stdout.hasPrefix("connsync plan · source \(workspace.configDirectory) · 1 connection · 5 providers · state sqlite:\(elsewhere)/.connsync/state.db\n"), "\(first)")
+            #expect(first.stdout.hasPrefix("connsync plan · source \(workspace.configDirectory) · 1 connection · 7 providers · state sqlite:\(elsewhere)/.connsync/state.db\n"), "\(first)")
             #expect(first.stderr.contains("Note: created a new state at sqlite:.connsync/state.db"))
             #expect(FileManager.default.contents(atPath: elsewhere + "/.connsync/.gitignore") == Data("*\n".utf8))
             let second = try await runConnsync(["plan", "--dir", workspace.configDirectory], environment: workspace.environment, currentDirectory: elsewhere)
@@ -146,7 +146,7 @@ struct HonestOutputTests {
         defer { folder.remove() }
         let demo = try await runConnsync(["demo", "--no-color"], environment: ["NO_COLOR": "1"], currentDirectory: folder.path)
         #expect(demo.status == 0, "\(demo)")
-        #expect(demo.stdout.contains("No changes. 5 connections up to date."))
+        #expect(demo.stdout.contains("No changes. 7 connections up to date."))
     }
 
     @Test func theProgressLineMovesDuringALongWait() async throws {

@@ -41,6 +41,31 @@ enum ExistingConnections {
             ]
         ]
     ]
+    static let grafana: Value = [
+        "grafana": [
+            [
+                "uid": "metrics-pg", "name": "metrics", "type": "postgres", "access": "proxy", "url": "metrics.db.internal:5432",
+                "user": "grafana_ro", "basicAuth": false, "isDefault": true,
+                "jsonData": ["database": "metrics", "sslmode": "verify-full", "maxOpenConns": 50, "timescaledb": true],
+                "secureJsonData": ["password": "remote-only-password"],
+            ],
+            [
+                "uid": "ops-mysql", "name": "ops", "type": "mysql", "access": "proxy", "url": "ops.db.internal:3306", "user": "ops",
+                "jsonData": ["database": "ops", "tlsAuth": false],
+            ],
+        ]
+    ]
+    static let metabase: Value = [
+        "metabase": [
+            [
+                "name": "Warehouse", "engine": "postgres", "is_on_demand": true, "auto_run_queries": false,
+                "details": [
+                    "host": "dw.db.internal", "port": 5432, "dbname": "dw", "user": "metabase_ro", "password": "remote-only-password",
+                    "ssl": true, "ssl-mode": "require", "additional-options": "prepareThreshold=0",
+                ],
+            ]
+        ]
+    ]
     static let wix: Value = [
         "wix-data": [
             [
@@ -75,7 +100,8 @@ struct ImportTests {
 
     @Test(arguments: [
         ("wm", ExistingConnections.wiremock), ("rep", ExistingConnections.lerian), ("cd", ExistingConnections.credible),
-        ("df", ExistingConnections.datafor), ("wix", ExistingConnections.wix),
+        ("df", ExistingConnections.datafor), ("wix", ExistingConnections.wix), ("gf", ExistingConnections.grafana),
+        ("mb", ExistingConnections.metabase),
     ])
     func importThenPlanShowsNoChangesAndReImportIsIdentical(_ provider: String, _ existing: Value) async throws {
         try await Workspace.with { workspace in

@@ -30,8 +30,9 @@ struct QuickStartTests {
             let plan = try await workspace.run(["plan", "--dir", folder])
             #expect(plan.stdout.contains("~ wm/orders  update in place (PATCH)"), "\(plan)")
             #expect(plan.stdout.contains("+ rep/orders-reporting  create (POST)"))
+            #expect(plan.stdout.contains("+ gf/orders  create (POST)"))
             #expect(try await workspace.run(["apply", "--dir", folder, "--auto-approve"]).status == 0)
-            #expect(try await workspace.run(["plan", "--dir", folder]).stdout.contains("No changes. 2 connections up to date."))
+            #expect(try await workspace.run(["plan", "--dir", folder]).stdout.contains("No changes. 3 connections up to date."))
         }
     }
 }

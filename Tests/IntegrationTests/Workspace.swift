@@ -14,15 +14,18 @@ enum TestSecrets {
     static let ordersPassword = "Orders-DB-pass-2026!"
     static let rotatedPassword = "Rotated-DB-pass-2027!"
     static let wixSecretKey = "wix-secret-key-6a8b"
+    static let grafanaToken = "glsa_grafana-sa-token-3d9f"
+    static let metabaseKey = "mb_metabase-api-key-8c2e"
 
     static var all: [String] {
-        [wiremockToken, reporterToken, credibleToken, dataforPassword, wixToken, ordersPassword, rotatedPassword, wixSecretKey]
+        [wiremockToken, reporterToken, credibleToken, dataforPassword, wixToken, ordersPassword, rotatedPassword, wixSecretKey, grafanaToken, metabaseKey]
     }
 
     static var environment: [String: String?] {
         [
             "WM_TOKEN": wiremockToken, "REPORTER_TOKEN": reporterToken, "CREDIBLE_TOKEN": credibleToken, "DATAFOR_PASSWORD": dataforPassword,
-            "WIX_TOKEN": wixToken, "ORDERS_PASSWORD": ordersPassword, "WIX_SECRET_KEY": wixSecretKey, "NO_COLOR": "1",
+            "WIX_TOKEN": wixToken, "ORDERS_PASSWORD": ordersPassword, "WIX_SECRET_KEY": wixSecretKey, "GRAFANA_TOKEN": grafanaToken,
+            "METABASE_API_KEY": metabaseKey, "NO_COLOR": "1",
         ]
     }
 }
@@ -43,7 +46,7 @@ final class Workspace: @unchecked Sendable {
             [
                 "emulator", "--port", "0", "--wiremock-token", TestSecrets.wiremockToken, "--reporter-token", TestSecrets.reporterToken,
                 "--credible-token", TestSecrets.credibleToken, "--datafor-user", "admin", "--datafor-password", TestSecrets.dataforPassword,
-                "--wix-token", TestSecrets.wixToken,
+                "--wix-token", TestSecrets.wixToken, "--grafana-token", TestSecrets.grafanaToken, "--metabase-api-key", TestSecrets.metabaseKey,
             ] + extraEmulatorArguments)
         let base = try await emulator.waitForListeningURL()
         return Workspace(directory: directory, emulator: emulator, base: base)
@@ -80,7 +83,7 @@ final class Workspace: @unchecked Sendable {
 
     // MARK: desired state
 
-    /// Providers for all five vendors, pointed at the emulator.
+    /// Providers for every vendor, pointed at the emulator (Grafana and Metabase below a sub-path).
     var providersYAML: String {
         """
         apiVersion: connsync/v1
@@ -126,6 +129,22 @@ final class Workspace: @unchecked Sendable {
           baseURL: \(base)
           rateLimit: 100/s
           auth: {token: {fromEnv: WIX_TOKEN}}
+        ---
+        apiVersion: connsync/v1
+        kind: Provider
+        metadata: {name: gf}
+        spec:
+          type: grafana
+          baseURL: \(base)/grafana
+          auth: {token: {fromEnv: GRAFANA_TOKEN}}
+        ---
+        apiVersion: connsync/v1
+        kind: Provider
+        metadata: {name: mb}
+        spec:
+          type: metabase
+          baseURL: \(base)/metabase
+          auth: {token: {fromEnv: METABASE_API_KEY}}
 
         """
     }

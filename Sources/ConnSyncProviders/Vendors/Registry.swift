@@ -9,5 +9,7 @@ extension VendorRegistry {
         CredibleData.definition,
         Datafor.definition,
         WixData.definition,
+        Grafana.definition,
+        Metabase.definition,
     ])
 }
