@@ -60,27 +60,44 @@ struct CommandContext: Sendable {
         return base + "/repos"
     }
 
-    /// Resolves references with this environment; `fromFile` may read outside the source only
-    /// under `/run/secrets`, `CONNSYNC_SECRETS_DIRS` (colon-separated) and `--secrets-dir`.
+    /// Resolves references with this environment (one resolver per load: each secret command
+    /// runs once per load); `fromFile` may read outside the source only under `/run/secrets`,
+    /// `CONNSYNC_SECRETS_DIRS` (colon-separated) and `--secrets-dir`; age files decrypt with
+    /// `--age-identity`, else `CONNSYNC_AGE_IDENTITY`.
     func secretResolver(_ options: SourceSpec) -> StandardSecretResolver {
         let fromEnvironment = (environment["CONNSYNC_SECRETS_DIRS"] ?? "").split(separator: ":").map(String.init)
         return StandardSecretResolver(
             environment: environment,
-            secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + fromEnvironment + options.secretsDirs)
+            secretsDirectories: StandardSecretResolver.defaultSecretsDirectories + fromEnvironment + options.secretsDirs,
+            ageIdentityFile: options.ageIdentity ?? environment["CONNSYNC_AGE_IDENTITY"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// Loads and validates, printing every diagnostic; throws exit 1 on errors.
-    func loadDesired(_ options: SourceOptions, resolveSecrets: Bool, allowPlaintext: Bool) throws -> DesiredState {
+    /// How to load: what to resolve and allow, and, when secret commands may run under a
+    /// trusted source, that source's documents (a command runs only for a document it holds).
+    func loadOptions(_ options: SourceSpec, resolveSecrets: Bool, allowPlaintext: Bool, trust: TrustSpec?) throws -> LoadOptions {
+        var load = LoadOptions(
+            resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintext, allowSecretCommands: options.allowSecretCommands)
+        if resolveSecrets, options.allowSecretCommands, let trust, let trusted = try trustedSource(trust, source: options) {
+            load.trustedDocuments = try TrustedDocuments.load(from: trusted.source, reference: trusted.reference)
+        }
+        return load
+    }
+
+    /// Loads and validates, printing every diagnostic; throws exit 1 on errors. `trust`: the
+    /// trusted source secret commands are checked against (plan, apply).
+    func loadDesired(_ options: SourceOptions, resolveSecrets: Bool, allowPlaintext: Bool, trust: TrustSpec? = nil) throws -> DesiredState {
         let source: any DesiredStateSource
+        let load: LoadOptions
         do {
             source = try self.source(options.spec)
+            load = try loadOptions(options.spec, resolveSecrets: resolveSecrets, allowPlaintext: allowPlaintext, trust: trust)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             console.error("Error: \(ErrorText.describe(error))")
             throw ExitCode(1)
         }
-        let loader = DesiredStateLoader(
-            options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintext),
-            resolver: secretResolver(options.spec), vendors: vendors.catalog)
+        let loader = DesiredStateLoader(options: load, resolver: secretResolver(options.spec), vendors: vendors.catalog)
         let result = loader.load(from: source)
         for warning in result.warnings { console.error("Warning: \(warning)") }
         if let empty = Self.emptySourceError(result, source: source.info, allowEmpty: options.allowEmpty) {
@@ -107,11 +124,13 @@ struct CommandContext: Sendable {
         return "\(place) holds no connsync document (no *.yaml or *.yml file with a document in it): check --dir, or --repo and --path; pass --allow-empty if that is intended"
     }
 
-    /// Loads and validates without printing: problems come back as one error (for the controller's logs).
-    func loadDesiredQuietly(_ options: SourceSpec, allowPlaintext: Bool) throws -> DesiredState {
+    /// Loads and validates without printing: problems come back as one error (for the
+    /// controller's logs). Each call is a load: secret commands run again (a rotated vault
+    /// secret is picked up).
+    func loadDesiredQuietly(_ options: SourceSpec, allowPlaintext: Bool, trust: TrustSpec? = nil) throws -> DesiredState {
         let source = try self.source(options)
         let loader = DesiredStateLoader(
-            options: LoadOptions(resolveSecrets: true, allowPlaintextSecrets: allowPlaintext),
+            options: try loadOptions(options, resolveSecrets: true, allowPlaintext: allowPlaintext, trust: trust),
             resolver: secretResolver(options), vendors: vendors.catalog)
         let result = loader.load(from: source)
         guard let state = result.state else { throw DiagnosticsError(result.errors) }

@@ -44,8 +44,14 @@ extension CommandContext {
 
     /// The trusted source's Providers, or nil when no trusted source is named.
     func trustedProviders(_ trust: TrustSpec, source: SourceSpec) throws -> TrustedProviders? {
+        guard let trusted = try trustedSource(trust, source: source) else { return nil }
+        return try TrustedProviders.load(from: trusted.source, reference: trusted.reference, vendors: vendors.catalog)
+    }
+
+    /// The trusted source and how messages name it, or nil when none is named.
+    func trustedSource(_ trust: TrustSpec, source: SourceSpec) throws -> (source: any DesiredStateSource, reference: String)? {
         if let directory = trust.trustedDir {
-            return try TrustedProviders.load(from: DirectorySource(directory: directory), reference: "the trusted folder \(directory)", vendors: vendors.catalog)
+            return (DirectorySource(directory: directory), "the trusted folder \(directory)")
         }
         let ref = trust.trustedRef ?? environment["CONNSYNC_TRUSTED_REF"].flatMap { $0.isEmpty ? nil : $0 }
         guard let ref else { return nil }
@@ -57,6 +63,6 @@ extension CommandContext {
         let trusted = try GitSource.open(
             repository: repo, ref: ref, path: source.path, cacheDirectory: gitCacheDirectory(),
             credentials: GitCredentials.fromEnvironment(environment, sshKeyPath: source.sshKey))
-        return try TrustedProviders.load(from: trusted, reference: "the trusted ref \(ref)", vendors: vendors.catalog)
+        return (trusted, "the trusted ref \(ref)")
     }
 }

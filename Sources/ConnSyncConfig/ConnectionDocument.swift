@@ -69,7 +69,7 @@ extension DocumentChecker {
     func optionValue(_ node: YNode, path: String, context: Context) -> Value {
         switch node {
         case .mapping(let entries, _):
-            if entries.count == 1, let entry = entries.first, entry.key == "fromEnv" || entry.key == "fromFile" {
+            if entries.count == 1, let entry = entries.first, KeyLists.secretReference.contains(entry.key) {
                 guard let source = secretSource(entries, field: path, node: node, context: context) else { return .null }
                 return .secret(resolve(source, field: path, at: node.location, context: context))
             }

@@ -18,12 +18,18 @@ struct DocumentChecker {
         var id: DocumentID
         let sink: DiagnosticSink
         var failed = false
+        /// The document, for the trust check of its secret commands.
+        let root: YNode?
 
-        init(file: SourceFile, id: DocumentID, sink: DiagnosticSink) {
+        init(file: SourceFile, id: DocumentID, sink: DiagnosticSink, root: YNode? = nil) {
             self.file = file
             self.id = id
             self.sink = sink
+            self.root = root
         }
+
+        /// The document as the trust check compares it (computed once).
+        lazy var canonical: String = root.map(TrustedDocuments.canonical) ?? ""
 
         /// Reports a problem. A structural one keeps the document out of cross-reference checks;
         /// an unresolved secret does not (the document is still well-formed).
@@ -53,7 +59,7 @@ struct DocumentChecker {
         let kindText = byKey["kind"]?.value.stringScalar
         let nameText = byKey["metadata"]?.value.entries?.first { $0.key == "name" }?.value.stringScalar
         let context = Context(
-            file: document.file, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink)
+            file: document.file, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink, root: document.root)
 
         for entry in entries where !KeyLists.document.contains(entry.key) {
             context.error(

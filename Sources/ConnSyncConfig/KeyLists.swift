@@ -5,6 +5,10 @@ enum KeyLists {
     static let metadata = ["name", "labels"]
     static let auth = ["token", "username", "password"]
     static let ssl = ["mode", "ca", "cert", "key"]
+    /// The keys of a secret reference, `{fromEnv: NAME}` and its kin.
+    static let secretReference = ["fromEnv", "fromFile", "fromCommand"]
+    /// How messages write the secret references.
+    static let secretReferenceForms = "{fromEnv: NAME}, {fromFile: PATH} or {fromCommand: [ARGV...]}"
 
     /// `a`, `a and b`, `a, b and c`.
     static func listing(_ keys: [String]) -> String {

@@ -8,10 +8,19 @@ public struct LoadOptions: Sendable, Hashable {
     public var resolveSecrets: Bool
     /// Accept literal values in secret fields (`--allow-plaintext-secrets`).
     public var allowPlaintextSecrets: Bool
+    /// Run `fromCommand` references (`--allow-secret-commands`).
+    public var allowSecretCommands: Bool
+    /// With a trusted source: a document's `fromCommand` runs only when the trusted source
+    /// holds the same document.
+    public var trustedDocuments: TrustedDocuments?
 
-    public init(resolveSecrets: Bool, allowPlaintextSecrets: Bool = false) {
+    public init(
+        resolveSecrets: Bool, allowPlaintextSecrets: Bool = false, allowSecretCommands: Bool = false, trustedDocuments: TrustedDocuments? = nil
+    ) {
         self.resolveSecrets = resolveSecrets
         self.allowPlaintextSecrets = allowPlaintextSecrets
+        self.allowSecretCommands = allowSecretCommands
+        self.trustedDocuments = trustedDocuments
     }
 }
 

@@ -12,7 +12,7 @@ extension DocumentChecker {
             if isSecretField && !options.allowPlaintextSecrets {
                 context.error(
                     "plaintext-secret", field,
-                    "a secret must not be written in clear: use {fromEnv: NAME} or {fromFile: PATH} (or pass --allow-plaintext-secrets)",
+                    "a secret must not be written in clear: use \(KeyLists.secretReferenceForms) (or pass --allow-plaintext-secrets)",
                     at: node.location)
                 return nil
             }
@@ -22,20 +22,23 @@ extension DocumentChecker {
             return resolve(source, field: field, at: node.location, context: context)
         default:
             context.error(
-                "type", field, "must be {fromEnv: NAME} or {fromFile: PATH} (got \(node.kindDescription))", at: node.location)
+                "type", field, "must be \(KeyLists.secretReferenceForms) (got \(node.kindDescription))", at: node.location)
             return nil
         }
     }
 
-    /// `{fromEnv: NAME}` / `{fromFile: PATH}`; nil (with an error) for anything else.
+    /// `{fromEnv: NAME}` / `{fromFile: PATH}` / `{fromCommand: [ARGV...]}`; nil (with an error)
+    /// for anything else.
     func secretSource(_ entries: [YNode.Entry], field: String, node: YNode, context: Context) -> SecretSource? {
-        guard entries.count == 1, let entry = entries.first, entry.key == "fromEnv" || entry.key == "fromFile" else {
+        guard entries.count == 1, let entry = entries.first, KeyLists.secretReference.contains(entry.key) else {
             let keys = entries.map(\.key).joined(separator: ", ")
             context.error(
-                "secret-reference", field, "a secret reference is {fromEnv: NAME} or {fromFile: PATH} (got a mapping with \(keys.isEmpty ? "no keys" : keys))",
+                "secret-reference", field,
+                "a secret reference is \(KeyLists.secretReferenceForms) (got a mapping with \(keys.isEmpty ? "no keys" : keys))",
                 at: node.location)
             return nil
         }
+        if entry.key == "fromCommand" { return commandSource(entry, field: field, context: context) }
         guard let text = entry.value.stringScalar, !text.isEmpty else {
             context.error(
                 "secret-reference", "\(field).\(entry.key)", "must be a non-empty string (got \(entry.value.display))", at: entry.value.location)
@@ -54,8 +57,50 @@ extension DocumentChecker {
         return .file(text)
     }
 
+    /// The most arguments a secret command may have, and the longest one.
+    static let maximumArguments = 64
+    static let maximumArgumentLength = 4096
+
+    /// `fromCommand: [ARGV...]`: one to 64 non-empty strings on one line each.
+    func commandSource(_ entry: YNode.Entry, field: String, context: Context) -> SecretSource? {
+        let path = "\(field).fromCommand"
+        guard case .sequence(let items, _) = entry.value, !items.isEmpty, items.count <= Self.maximumArguments else {
+            context.error(
+                "secret-reference", path,
+                "must be a list of 1 to \(Self.maximumArguments) strings, the program and its arguments, e.g. [vault, kv, get, -field=password, secret/orders] (got \(entry.value.display))",
+                at: entry.value.location)
+            return nil
+        }
+        var argv: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let text = item.stringScalar, !text.isEmpty, text.utf8.count <= Self.maximumArgumentLength, NameRules.isSingleLine(text)
+            else {
+                context.error(
+                    "secret-reference", "\(path)[\(index)]",
+                    "must be a non-empty string of one line, at most \(Self.maximumArgumentLength) bytes (got \(item.display))"
+                        + (item.isPlainScalar ? "; quote it" : ""), at: item.location)
+                return nil
+            }
+            argv.append(text)
+        }
+        return .command(argv)
+    }
+
     func resolve(_ source: SecretSource, field: String, at location: SourceLocation, context: Context) -> Secret {
         guard options.resolveSecrets else { return Secret(source: source) }
+        if case .command = source {
+            // Checked before anything runs: allowed at all, and the document is the trusted one.
+            var refusal: SecretResolutionError?
+            if !options.allowSecretCommands {
+                refusal = .commandsNotAllowed
+            } else if let trusted = options.trustedDocuments, !trusted.contains(context.canonical) {
+                refusal = .commandNotTrusted(reference: trusted.reference)
+            }
+            if let refusal {
+                context.error("unresolved-secret", field, refusal.description, at: location, structural: false)
+                return Secret(source: source)
+            }
+        }
         do {
             let value = try resolver.resolve(source, in: context.file, from: self.source)
             // PEM blocks keep their line breaks; a header or single-line value may hold no control character.

@@ -23,6 +23,10 @@ public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConver
     case outsideSource(path: String, secretsDirectories: [String])
     case unreadableFile(path: String, reason: String)
     case literalNotResolvable
+    case commandsNotAllowed
+    case commandNotTrusted(reference: String)
+    case commandFailed(command: String, reason: String)
+    case commandTimedOut(command: String, seconds: Double)
 
     public var description: String {
         switch self {
@@ -34,6 +38,13 @@ public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConver
                 + "refused, nothing was read: keep it in the source, or name its folder with --secrets-dir"
         case .unreadableFile(let path, let reason): return "cannot read secret file \(path): \(reason)"
         case .literalNotResolvable: return "a literal secret needs no resolution"
+        case .commandsNotAllowed:
+            return "fromCommand runs a program: pass --allow-secret-commands to allow it (nothing was run)"
+        case .commandNotTrusted(let reference):
+            return "this document differs from \(reference), so its fromCommand was not run (a changed command runs once it is merged)"
+        case .commandFailed(let command, let reason): return "the secret command \(command) \(reason)"
+        case .commandTimedOut(let command, let seconds):
+            return "the secret command \(command) did not finish within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s; it was stopped"
         }
     }
 }
@@ -47,13 +58,31 @@ public struct StandardSecretResolver: SecretResolver {
     public let environment: [String: String]
     /// Folders where `fromFile` may read outside the source, with their own symlinks resolved.
     public let secretsDirectories: [String]
+    /// Runs `fromCommand` references, each distinct command once (make one per load).
+    public let commands: SecretCommands
+    /// The age identity file that decrypts age-encrypted `fromFile` secrets.
+    public let ageIdentityFile: String?
 
-    public init(environment: [String: String], secretsDirectories: [String] = StandardSecretResolver.defaultSecretsDirectories) {
+    public init(
+        environment: [String: String], secretsDirectories: [String] = StandardSecretResolver.defaultSecretsDirectories,
+        ageIdentityFile: String? = nil, commandTimeout: Duration = .seconds(10)
+    ) {
         self.environment = environment
         self.secretsDirectories = secretsDirectories
+        self.ageIdentityFile = ageIdentityFile
+        commands = SecretCommands(environment: environment, timeout: commandTimeout)
     }
 
     public func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError)
+        -> String
+    {
+        let value = try lookup(source, in: file, from: origin)
+        // Known to this load from now on: kept out of what a failing command says.
+        if case .command = source {} else { commands.remember(value) }
+        return value
+    }
+
+    private func lookup(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError)
         -> String
     {
         switch source {
@@ -83,6 +112,8 @@ public struct StandardSecretResolver: SecretResolver {
                     throw .unreadableFile(path: path, reason: error.description)
                 }
             }
+        case .command(let argv):
+            return try commands.value(of: argv)
         case .literal:
             throw .literalNotResolvable
         }

@@ -68,6 +68,46 @@ public struct TrustedProviders: Sendable {
     }
 }
 
+/// The documents of a trusted source, as the trust check of secret commands compares them
+/// (cli.md v1.1, config-format v1.1): a `fromCommand` of the source being loaded runs only
+/// for a document the trusted source holds exactly (after parsing: key order, quoting and
+/// comments do not count).
+public struct TrustedDocuments: Sendable, Hashable {
+    /// How messages name the trusted source.
+    public let reference: String
+    private let documents: Set<String>
+
+    init(reference: String, documents: Set<String>) {
+        self.reference = reference
+        self.documents = documents
+    }
+
+    /// Reads every document of `source` (nothing is resolved or run).
+    public static func load(from source: any DesiredStateSource, reference: String) throws(SourceError) -> TrustedDocuments {
+        var documents = Set<String>()
+        for file in try source.yamlFiles() {
+            for document in YAMLReader.documents(of: file).0 { documents.insert(canonical(document.root)) }
+        }
+        return TrustedDocuments(reference: reference, documents: documents)
+    }
+
+    func contains(_ canonical: String) -> Bool {
+        documents.contains(canonical)
+    }
+
+    /// A document as text that only its meaning decides: mappings by sorted key, every
+    /// scalar with its kind, each part length-prefixed.
+    static func canonical(_ node: YNode) -> String {
+        func part(_ text: String) -> String { "\(text.utf8.count):\(text)" }
+        switch node {
+        case .scalar(let text, let kind, _): return "s\(kind)" + part(text)
+        case .sequence(let items, _): return "[" + items.map(canonical).joined(separator: ",") + "]"
+        case .mapping(let entries, _):
+            return "{" + entries.sorted { $0.key < $1.key }.map { part($0.key) + canonical($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+}
+
 /// Resolves nothing (trusted sources are compared by their references, never by values).
 struct NoSecrets: SecretResolver {
     func resolve(_ source: SecretSource, in file: SourceFile, from origin: any DesiredStateSource) throws(SecretResolutionError) -> String {

@@ -8,6 +8,9 @@ public enum SecretSource: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `{fromFile: PATH}`; a relative path is relative to the folder of the
     /// document that names it (inside the commit, for a git source).
     case file(String)
+    /// `{fromCommand: [ARGV...]}`: the standard output of ARGV, run without a shell (only
+    /// with `--allow-secret-commands`).
+    case command([String])
     /// A literal written in the YAML (accepted only with `--allow-plaintext-secrets`).
     case literal
 
@@ -15,6 +18,7 @@ public enum SecretSource: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .environment(let name): return "fromEnv: \(name)"
         case .file(let path): return "fromFile: \(path)"
+        case .command(let argv): return "fromCommand: [\(argv.joined(separator: ", "))]"
         case .literal: return "literal value"
         }
     }

@@ -193,11 +193,11 @@ struct InvalidDocumentTests {
         InvalidCase(
             "plaintextToken",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: wix-data\n  auth:\n    token: abc123\n",
-            expected: [("doc.yaml:8:12: Provider/p: spec.auth.token: a secret must not be written in clear: use {fromEnv: NAME} or {fromFile: PATH} (or pass --allow-plaintext-secrets)", "plaintext-secret")]),
+            expected: [("doc.yaml:8:12: Provider/p: spec.auth.token: a secret must not be written in clear: use {fromEnv: NAME}, {fromFile: PATH} or {fromCommand: [ARGV...]} (or pass --allow-plaintext-secrets)", "plaintext-secret")]),
         InvalidCase(
             "unknownReferenceKind",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: wix-data\n  auth:\n    token: {fromVault: wix/token}\n",
-            expected: [("doc.yaml:8:12: Provider/p: spec.auth.token: a secret reference is {fromEnv: NAME} or {fromFile: PATH} (got a mapping with fromVault)", "secret-reference")]),
+            expected: [("doc.yaml:8:12: Provider/p: spec.auth.token: a secret reference is {fromEnv: NAME}, {fromFile: PATH} or {fromCommand: [ARGV...]} (got a mapping with fromVault)", "secret-reference")]),
         InvalidCase(
             "badEnvName",
             "apiVersion: connsync/v1\nkind: Provider\nmetadata:\n  name: p\nspec:\n  type: wix-data\n  auth:\n    token: {fromEnv: 1TOKEN}\n",
@@ -233,7 +233,7 @@ struct InvalidDocumentTests {
         InvalidCase(
             "plaintextPassword",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  password: hunter2\n",
-            expected: [("doc.yaml:6:13: Database/x: spec.password: a secret must not be written in clear: use {fromEnv: NAME} or {fromFile: PATH} (or pass --allow-plaintext-secrets)", "plaintext-secret")]),
+            expected: [("doc.yaml:6:13: Database/x: spec.password: a secret must not be written in clear: use {fromEnv: NAME}, {fromFile: PATH} or {fromCommand: [ARGV...]} (or pass --allow-plaintext-secrets)", "plaintext-secret")]),
         InvalidCase(
             "badSSLMode",
             "apiVersion: connsync/v1\nkind: Database\nmetadata:\n  name: x\nspec:\n  ssl:\n    mode: strict\n",

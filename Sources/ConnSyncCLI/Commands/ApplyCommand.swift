@@ -46,10 +46,11 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             saved = plan
             sourceOptions = try Self.sourceOptions(for: plan.source)
-            sourceOptions.secretsDirs = source.secretsDirs
+            sourceOptions.takeSecretOptions(from: source)
             targets = plan.targets
         }
-        let desired = try context.loadDesired(sourceOptions, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let desired = try context.loadDesired(
+            sourceOptions, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets, trust: trust.spec)
         let gate = try context.gate(trust.spec, source: sourceOptions.spec, desired: desired)
         let session = try await ReconcileSession.open(
             context: context, desired: desired, state: state, output: output,

@@ -31,7 +31,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = CommandContext()
-        let desired = try context.loadDesired(source, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets)
+        let desired = try context.loadDesired(source, resolveSecrets: true, allowPlaintext: options.allowPlaintextSecrets, trust: trust.spec)
         let gate = try context.gate(trust.spec, source: source.spec, desired: desired)
         let session = try await ReconcileSession.open(
             context: context, desired: desired, state: state, output: output,

@@ -9,14 +9,15 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the desired state (every document and cross-reference) without any network call.",
         discussion: """
-            Secret references are checked for form; with --resolve-secrets they are also resolved \
-            (variables set, files readable), so CI can lint a pull request without production secrets.
+            Secret references are checked for form (nothing is decrypted or run); with --resolve-secrets \
+            they are also resolved (variables set, files readable, age files decrypted, and with \
+            --allow-secret-commands secret commands run), so CI can lint a pull request without production secrets.
             Exit codes: 0 valid, 1 invalid.
             """)
 
     @OptionGroup var source: SourceOptions
 
-    @Flag(name: .customLong("resolve-secrets"), help: "Also resolve every secret reference (env set, file readable).")
+    @Flag(name: .customLong("resolve-secrets"), help: "Also resolve every secret reference (env set, file readable, age file decrypted, command run).")
     var resolveSecrets = false
 
     @Flag(name: .customLong("allow-plaintext-secrets"), help: "Accept literal values in secret fields.")
@@ -41,7 +42,8 @@ struct ValidateCommand: ParsableCommand {
         do {
             let origin = try context.source(source.spec)
             let loader = DesiredStateLoader(
-                options: LoadOptions(resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets),
+                options: LoadOptions(
+                    resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets, allowSecretCommands: source.allowSecretCommands),
                 resolver: context.secretResolver(source.spec), vendors: context.vendors.catalog)
             result = loader.load(from: origin)
             if let empty = CommandContext.emptySourceError(result, source: origin.info, allowEmpty: source.allowEmpty) {

@@ -77,8 +77,10 @@ struct WatchCommand: AsyncParsableCommand {
         // The desired state is read once up front so a broken config fails fast.
         let sourceOptions = source.spec
         let allowPlaintext = allowPlaintextSecrets
+        let trustSpec = trust.spec
+        // Once per reconcile: secret commands run again, so a rotated vault secret is picked up.
         let loadDesired: @Sendable () async throws -> DesiredState = {
-            try context.loadDesiredQuietly(sourceOptions, allowPlaintext: allowPlaintext)
+            try context.loadDesiredQuietly(sourceOptions, allowPlaintext: allowPlaintext, trust: trustSpec)
         }
         do {
             let first = try await loadDesired()

@@ -28,6 +28,14 @@ public struct SourceOptions: ParsableArguments {
             valueName: "DIR"))
     public var secretsDirs: [String] = []
 
+    @Option(
+        name: .customLong("age-identity"),
+        help: ArgumentHelp("The age identity file (age-keygen format) that decrypts age-encrypted fromFile secrets (env CONNSYNC_AGE_IDENTITY).", valueName: "FILE"))
+    public var ageIdentity: String?
+
+    @Flag(name: .customLong("allow-secret-commands"), help: "Run {fromCommand: [...]} secret references (a vault CLI, op, sops); off by default.")
+    public var allowSecretCommands = false
+
     @Flag(name: .customLong("allow-empty"), help: "Accept a source that holds no connsync document (otherwise an error).")
     public var allowEmpty = false
 
@@ -35,7 +43,16 @@ public struct SourceOptions: ParsableArguments {
 
     /// The options as a plain value (for closures that outlive the command).
     public var spec: SourceSpec {
-        SourceSpec(dir: dir, repo: repo, ref: ref, path: path, sshKey: sshKey, secretsDirs: secretsDirs)
+        SourceSpec(
+            dir: dir, repo: repo, ref: ref, path: path, sshKey: sshKey, secretsDirs: secretsDirs, ageIdentity: ageIdentity,
+            allowSecretCommands: allowSecretCommands)
+    }
+
+    /// How secrets are read: these options' own, for another source (a saved plan's).
+    public mutating func takeSecretOptions(from other: SourceOptions) {
+        secretsDirs = other.secretsDirs
+        ageIdentity = other.ageIdentity
+        allowSecretCommands = other.allowSecretCommands
     }
 
     public mutating func validate() throws {
@@ -60,6 +77,10 @@ public struct SourceSpec: Sendable, Hashable {
     public var sshKey: String?
     /// `--secrets-dir` folders (the defaults and `CONNSYNC_SECRETS_DIRS` are added by the context).
     public var secretsDirs: [String] = []
+    /// `--age-identity` (else `CONNSYNC_AGE_IDENTITY`, read by the context).
+    public var ageIdentity: String?
+    /// `--allow-secret-commands`.
+    public var allowSecretCommands = false
 }
 
 /// Where state lives.
