@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "ConnSyncModel",
                 "ConnSyncProviders",
+                "ConnSyncProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,6 +68,14 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        /// posix_spawn with the glibc file actions Swift does not import.
+        .target(name: "CProcessSpawn"),
+        .target(
+            name: "ConnSyncProcess",
+            dependencies: ["CProcessSpawn"],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -77,6 +86,7 @@ let package = Package(
             dependencies: [
                 "ConnSyncModel",
                 "ConnSyncGit",
+                "ConnSyncProcess",
                 "CLibYAML",
             ],
             exclude: ["README.md"],
@@ -172,7 +182,7 @@ let package = Package(
         /// Helpers shared by the test targets: temp dirs, process runner, emulator launcher, git fixtures.
         .target(
             name: "TestSupport",
-            dependencies: ["ConnSyncModel"],
+            dependencies: ["ConnSyncModel", "ConnSyncProcess"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -188,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "ConnSyncGitTests",
             dependencies: [
-                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport",
+                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "ConnSyncProcess", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

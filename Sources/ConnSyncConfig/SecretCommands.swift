@@ -1,4 +1,5 @@
 import ConnSyncModel
+import ConnSyncProcess
 import Foundation
 
 /// Runs `{fromCommand: [ARGV...]}` (config-format v1.1): ARGV without a shell, the
@@ -47,40 +48,41 @@ public final class SecretCommands: @unchecked Sendable {
 
     private func run(_ argv: [String]) throws(SecretResolutionError) -> String {
         let name = argv.first ?? ""
-        guard let executable = Self.executable(name, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
+        guard let executable = ChildProcess.executable(name, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
             throw .commandFailed(command: name, reason: "not found (searched PATH)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(argv.dropFirst())
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let out = BoundedReader(output.fileHandleForReading, limit: Self.maximumOutput + 1)
-        let err = BoundedReader(errors.fileHandleForReading, limit: Self.maximumErrorOutput)
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.spawn(executable, Array(argv.dropFirst()), environment: environment)
         } catch {
             throw .commandFailed(command: name, reason: "could not be started")
         }
-        out.start()
-        err.start()
+        let out = PipeReader(child.output, limit: Self.maximumOutput + 1)
+        let err = PipeReader(child.errors, limit: Self.maximumErrorOutput)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        if finished.wait(timeout: .now() + seconds) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
+        // The command is done when its stdout closes and it exits; both within the deadline.
+        guard let stdout = out.wait(timeout: .now() + seconds) else {
+            child.signal(SIGKILL)
+            _ = child.wait()
             throw .commandTimedOut(command: name, seconds: seconds)
         }
-        let stdout = out.wait()
-        let stderr = err.wait()
-        guard process.terminationStatus == 0, process.terminationReason == .exit else {
-            let status = process.terminationReason == .exit ? "exited \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
-            throw .commandFailed(command: name, reason: status + firstLine(of: stderr, hiding: stdout))
+        let deadline = ContinuousClock.now + timeout
+        while child.isRunning {
+            guard ContinuousClock.now < deadline else {
+                child.signal(SIGKILL)
+                _ = child.wait()
+                throw .commandTimedOut(command: name, seconds: seconds)
+            }
+            usleep(2_000)
+        }
+        let stderr = err.wait(timeout: .now() + 1) ?? Data()
+        switch child.wait() {
+        case .exited(0):
+            break
+        case .exited(let status):
+            throw .commandFailed(command: name, reason: "exited \(status)" + firstLine(of: stderr, hiding: stdout))
+        case .signalled(let signal):
+            throw .commandFailed(command: name, reason: "was killed by signal \(signal)" + firstLine(of: stderr, hiding: stdout))
         }
         guard stdout.count <= Self.maximumOutput else {
             throw .commandFailed(command: name, reason: "printed more than \(Self.maximumOutput >> 20) MiB")
@@ -100,48 +102,5 @@ public final class SecretCommands: @unchecked Sendable {
         let printed = String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !printed.isEmpty { secrets.append(printed) }
         return ": " + VendorText.clean(line, redactor: Redactor(secrets: secrets))
-    }
-
-    /// `name` when it holds a `/`, else the first executable file of that name on `path`.
-    static func executable(_ name: String, path: String) -> String? {
-        guard !name.isEmpty else { return nil }
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        for folder in path.split(separator: ":").prefix(64) where !folder.isEmpty {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-}
-
-/// Reads a pipe to its end on a thread of its own, keeping at most `limit` bytes (the rest
-/// is drained, so the writer never blocks).
-final class BoundedReader: @unchecked Sendable {
-    private let handle: FileHandle
-    private let limit: Int
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle, limit: Int) {
-        self.handle = handle
-        self.limit = limit
-    }
-
-    func start() {
-        Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                if data.count < limit { data.append(contentsOf: buffer[0..<min(count, limit - data.count)]) }
-            }
-            done.signal()
-        }.start()
-    }
-
-    func wait() -> Data {
-        done.wait()
-        return data
     }
 }

@@ -42,6 +42,7 @@ public struct EmulatorError: Error, Sendable, CustomStringConvertible {
 public final class Emulator: Sendable {
     public let configuration: EmulatorConfiguration
     let state: EmulatorState
+    let held = HeldCalls()
     let logger: Logger
     let connections = ConnectionCounter()
     private let running = RunningServer()
@@ -59,7 +60,7 @@ public final class Emulator: Sendable {
         } catch {
             throw EmulatorError(description: error.message)
         }
-        let responder = EmulatorResponder(state: state, configuration: configuration, connections: connections, logger: logger)
+        let responder = EmulatorResponder(state: state, held: held, configuration: configuration, connections: connections, logger: logger)
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             responder: responder,
@@ -133,6 +134,12 @@ public final class Emulator: Sendable {
     @discardableResult
     public func addFault(_ spec: Value) async throws -> Int {
         do { return try await state.addFault(spec) } catch { throw EmulatorError(description: error.message) }
+    }
+
+    /// Lets every call a `hold` fault keeps go on; returns how many there were.
+    @discardableResult
+    public func releaseHeldCalls() async -> Int {
+        await held.releaseAll()
     }
 
     public func reset() async {

@@ -20,12 +20,15 @@ extension EmulatorResponder {
                 return .json(400, ["error": .string(error.message)])
             }
         case ("GET", "/_emulator/faults"):
-            return .json(200, ["faults": .array(await state.armedFaults())])
+            return .json(200, ["faults": .array(await state.armedFaults()), "held": .int(await held.count)])
+        case ("POST", "/_emulator/faults/release"):
+            return .json(200, ["released": .int(await held.releaseAll())])
         case ("DELETE", "/_emulator/faults"):
             await state.clearFaults()
             return .json(200, ["cleared": true])
         case ("POST", "/_emulator/reset"):
             await state.reset()
+            _ = await held.releaseAll()
             return .json(200, ["reset": true])
         case ("GET", "/_emulator/state"):
             return .json(200, await state.snapshot())

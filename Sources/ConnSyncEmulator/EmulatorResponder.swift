@@ -23,6 +23,7 @@ struct EmulatorResponder: HTTPResponder {
     typealias Context = EmulatorContext
 
     let state: EmulatorState
+    let held: HeldCalls
     let configuration: EmulatorConfiguration
     let connections: ConnectionCounter
     let logger: Logger
@@ -57,6 +58,9 @@ struct EmulatorResponder: HTTPResponder {
                 result = EmulatorResponse(status: 0, contentType: nil, body: Data(), drop: true)
             case .delay:
                 try? await Task.sleep(for: .milliseconds(fault.delayMilliseconds))
+                result = await state.serve(vendor, operation: operation, request: incoming)
+            case .hold:
+                await held.hold(upTo: fault.delayMilliseconds > 0 ? .milliseconds(fault.delayMilliseconds) : HeldCalls.defaultLimit)
                 result = await state.serve(vendor, operation: operation, request: incoming)
             case .status:
                 result =

@@ -7,6 +7,8 @@ struct Fault: Sendable {
         case status
         case drop
         case delay
+        /// Wait until released (`POST /_emulator/faults/release`), then answer.
+        case hold
     }
 
     var id: Int
@@ -75,4 +77,41 @@ struct RateLimiter: Sendable {
         calls[key] = recent
         return false
     }
+}
+
+/// Calls a `hold` fault keeps waiting until the test releases them (or, as a bound, until
+/// the fault's `delayMs`, default two minutes): what a test does "while the call is in
+/// flight" then never races the machine's load.
+actor HeldCalls {
+    /// The longest a call is held when the fault gives no `delayMs`.
+    static let defaultLimit: Duration = .seconds(120)
+
+    private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var next = 0
+
+    /// Waits until released, or until `limit`.
+    func hold(upTo limit: Duration) async {
+        next += 1
+        let id = next
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            await self?.resume(id)
+        }
+        await withCheckedContinuation { waiting[id] = $0 }
+        timer.cancel()
+    }
+
+    private func resume(_ id: Int) {
+        waiting.removeValue(forKey: id)?.resume()
+    }
+
+    /// Lets every held call go on; returns how many there were.
+    func releaseAll() -> Int {
+        let all = waiting
+        waiting = [:]
+        for continuation in all.values { continuation.resume() }
+        return all.count
+    }
+
+    var count: Int { waiting.count }
 }

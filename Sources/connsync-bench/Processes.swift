@@ -1,3 +1,4 @@
+import ConnSyncProcess
 import Foundation
 
 /// Wall and CPU time of something measured.
@@ -49,105 +50,62 @@ struct CommandResult {
 
 /// Runs `executable arguments` to the end, timing it as a user would (process start to exit).
 func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    let collected = Collected()
-    let readers = [
-        Thread { collected.set(out: readAll(output.fileHandleForReading)) }, Thread { collected.set(err: readAll(errors.fileHandleForReading)) },
-    ]
     let clock = ContinuousClock()
     let cpuBefore = childrenCPU()
     let start = clock.now
-    try process.run()
-    for reader in readers { reader.start() }
-    process.waitUntilExit()
+    let child = try ChildProcess.spawn(
+        executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+    let out = PipeReader(child.output)
+    let err = PipeReader(child.errors)
+    let termination = child.wait()
     let wall = start.duration(to: clock.now)
+    // Reaped by the wait: its CPU is now in RUSAGE_CHILDREN.
     let cpu = childrenCPU() - cpuBefore
-    collected.wait(for: 2)
+    let status: Int32
+    switch termination {
+    case .exited(let code): status = code
+    case .signalled(let signal): status = 128 + signal
+    }
     return CommandResult(
-        status: process.terminationStatus, output: collected.out, errors: collected.err, timing: Timing(wall: wall, cpu: cpu))
-}
-
-/// Both outputs of a child, filled by two reader threads.
-final class Collected: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var parts: [String: String] = [:]
-
-    var out: String { lock.withLock { parts["out"] ?? "" } }
-    var err: String { lock.withLock { parts["err"] ?? "" } }
-
-    func set(out text: String) { set("out", text) }
-    func set(err text: String) { set("err", text) }
-
-    private func set(_ key: String, _ text: String) {
-        lock.lock()
-        parts[key] = text
-        lock.broadcast()
-        lock.unlock()
-    }
-
-    func wait(for count: Int) {
-        lock.lock()
-        while parts.count < count { lock.wait() }
-        lock.unlock()
-    }
-}
-
-/// Everything from `handle` up to the end (read(2), retried on EINTR).
-func readAll(_ handle: FileHandle) -> String {
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        data.append(contentsOf: buffer[0..<count])
-    }
-    return String(decoding: data, as: UTF8.self)
+        status: status, output: String(decoding: out.wait(), as: UTF8.self), errors: String(decoding: err.wait(), as: UTF8.self),
+        timing: Timing(wall: wall, cpu: cpu))
 }
 
 /// `connsync emulator` in a process of its own, stopped with SIGTERM.
 final class EmulatorProcess {
-    let process: Process
+    let child: ChildProcess
     let baseURL: String
 
     init(connsync: String, latencyMilliseconds: Int) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: connsync)
-        process.arguments = ["emulator", "--port", "0", "--latency-ms", String(latencyMilliseconds)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let child = try ChildProcess.spawn(
+            connsync, ["emulator", "--port", "0", "--latency-ms", String(latencyMilliseconds)], environment: ProcessInfo.processInfo.environment)
+        self.child = child
         var line = Data()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !line.contains(UInt8(ascii: "\n")) {
-            let count = buffer.withUnsafeMutableBytes { read(output.fileHandleForReading.fileDescriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { read(child.output.fileDescriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             line.append(contentsOf: buffer[0..<count])
         }
+        // The rest of its output is drained, so that it never blocks on a full pipe.
+        _ = PipeReader(child.output, limit: 0)
+        _ = PipeReader(child.errors, limit: 0)
         let text = String(decoding: line, as: UTF8.self)
         guard let range = text.range(of: "http://") else {
-            process.terminate()
+            child.signal(SIGKILL)
             throw BenchError("the emulator did not start: \(text)")
         }
         baseURL = text[range.lowerBound...].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// CPU the emulator used so far.
-    var cpu: Duration { processCPU(process.processIdentifier) }
+    var cpu: Duration { processCPU(child.pid) }
 
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        guard child.isRunning else { return }
+        child.signal(SIGTERM)
+        _ = child.wait()
     }
 }
 

@@ -22,7 +22,7 @@ struct AdminTests {
                 #expect(limited.json?["code"]?.stringValue?.hasPrefix("FET-") == true)
             }
             #expect(try await emulator.call("GET", "/v1/management/connections", auth: nil).status == 200)
-            #expect(try await emulator.call("GET", "/_emulator/faults", auth: nil).json == ["faults": []])
+            #expect(try await emulator.call("GET", "/_emulator/faults", auth: nil).json == ["faults": [], "held": 0])
             // A fault for one vendor leaves the others alone.
             _ = try await emulator.call("POST", "/_emulator/faults", auth: nil, json: ["vendor": "wix-data", "status": 503])
             #expect(try await emulator.call("GET", "/v1/management/connections", auth: nil).status == 200)
@@ -40,6 +40,26 @@ struct AdminTests {
             #expect(try await emulator.call("GET", "/wix-data/v1/external-database-connections", auth: "t").status == 200)
             let log = await emulator.emulator.requestLog()
             #expect(log.map { $0["status"] } == [0, 200])
+        }
+    }
+
+    /// A held call waits, answered by nothing, until the test releases it.
+    @Test func aHeldCallAnswersOnlyOnceReleased() async throws {
+        try await EmulatorHarness.with { emulator in
+            _ = try await emulator.call("POST", "/_emulator/faults", auth: nil, json: ["path": "/wix-data/*", "action": "hold"])
+            async let held = emulator.call("GET", "/wix-data/v1/external-database-connections", auth: "t")
+            var faults = Value.null
+            for _ in 0..<500 {
+                faults = try Value(json: try await emulator.call("GET", "/_emulator/faults", auth: nil).text)
+                if faults["held"] == 1 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(faults["held"] == 1 && faults["faults"] == [])
+            #expect(await emulator.emulator.requestLog().isEmpty, "not answered while held")
+            let released = try Value(json: try await emulator.call("POST", "/_emulator/faults/release", auth: nil).text)
+            #expect(released == ["released": 1])
+            #expect(try await held.status == 200)
+            #expect(try Value(json: try await emulator.call("GET", "/_emulator/faults", auth: nil).text)["held"] == 0)
         }
     }
 

@@ -1,3 +1,4 @@
+import ConnSyncProcess
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -62,27 +63,22 @@ final class GitHTTPServer: @unchecked Sendable {
         }
         var request = request
         let body = try await request.collectBody(upTo: 64 << 20)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-http-backend")
-        process.environment = [
+        let environment = [
             "PATH": "/usr/local/bin:/usr/bin:/bin", "GIT_PROJECT_ROOT": root, "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": request.uri.path, "QUERY_STRING": request.uri.query ?? "",
             "REQUEST_METHOD": request.method.rawValue, "CONTENT_TYPE": request.headers[.contentType] ?? "",
             "CONTENT_LENGTH": String(body.readableBytes), "REMOTE_USER": "tester", "REMOTE_ADDR": "127.0.0.1",
             "HTTP_GIT_PROTOCOL": request.headers[HTTPField.Name("Git-Protocol")!] ?? "",
         ]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let child = try ChildProcess.spawn("/usr/lib/git-core/git-http-backend", [], environment: environment, writesInput: true)
+        let errors = PipeReader(child.errors, limit: 64 << 10)
         let writer = Task.detached {
-            input.fileHandleForWriting.write(Data(body.readableBytesView))
-            try? input.fileHandleForWriting.close()
+            child.input?.write(Data(body.readableBytesView))
+            try? child.input?.close()
         }
-        let data = try await Task.detached { readToEnd(output.fileHandleForReading) }.value
+        let data = try await Task.detached { readToEnd(child.output) }.value
         await writer.value
-        process.waitUntilExit()
+        _ = errors.wait()
+        _ = child.wait()
         // CGI: headers, a blank line, the body.
         let separator = data.range(of: Data("\r\n\r\n".utf8)) ?? data.range(of: Data("\n\n".utf8))
         guard let separator else { return Response(status: .internalServerError) }

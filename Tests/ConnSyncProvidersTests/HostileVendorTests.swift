@@ -159,11 +159,10 @@ struct HostileVendorTests {
         let server = try CaptureServer { _ in CaptureServer.Reply(body: String(repeating: " ", count: 200) + "{}", byteInterval: 0.05) }
         defer { server.stop() }
         try await withTransport(timeout: .seconds(1)) { transport in
-            let started = ContinuousClock.now
+            // The whole answer takes 10 s: only a deadline that covers the body makes this a timeout
+            // (one on the headers alone would let it succeed).
             let error = await #expect(throws: TransportError.self) { try await transport.send(get(server.url)) }
             #expect(error.map { if case .timedOut = $0 { true } else { false } } == true, "\(String(describing: error))")
-            // The deadline covers the body: the answer would have taken 10 s.
-            #expect(started.duration(to: .now) < .seconds(8))
         }
     }
 

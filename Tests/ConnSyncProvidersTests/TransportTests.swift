@@ -25,7 +25,7 @@ func withEmulator<T>(_ configuration: EmulatorConfiguration = EmulatorConfigurat
 }
 
 /// A transport for one test, shut down afterwards.
-func withTransport<T>(maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(10), _ body: (AsyncHTTPClientTransport) async throws -> T)
+func withTransport<T>(maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(60), _ body: (AsyncHTTPClientTransport) async throws -> T)
     async throws -> T
 {
     let transport = AsyncHTTPClientTransport(maximumConnectionsPerHost: maximumConnectionsPerHost, timeout: timeout)

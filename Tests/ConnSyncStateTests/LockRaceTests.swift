@@ -54,10 +54,10 @@ struct LockRaceTests {
         #expect(FileManager.default.fileExists(atPath: marker), "the holder never took the lock")
         let late = try await runProcess(binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--lock-timeout", "300ms"])
         #expect(late.status == 1)
-        #expect(late.stderr.contains("the state is locked by connsync state hold-lock (pid \(holder.process.processIdentifier)"))
+        #expect(late.stderr.contains("the state is locked by connsync state hold-lock (pid \(holder.pid)"))
         #expect(late.stderr.contains("connsync state unlock --force"))
-        while holder.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(holder.process.terminationStatus == 0)
+        while holder.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(holder.terminationStatus == 0)
         // The late process never held it.
         #expect(try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").count == 2)
     }

@@ -266,15 +266,16 @@ struct SharedStateTests {
     @Test func aSecondApplyGivesUpAfterTheLockTimeoutSayingWhoHoldsIt() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "cd"))
-            // Long enough that the second process, however slowly a loaded machine starts it,
-            // meets the lock still held (it gives up after 200 ms and never waits this out).
-            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "delay", "delayMs": 10000, "count": 1])
+            // Held at the vendor until the test lets it go: the second process, however slowly a
+            // loaded machine starts it, meets the lock still held (it gives up after 200 ms).
+            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "hold", "count": 1])
             async let slow = workspace.run(["apply", "--auto-approve"])
-            // The delayed POST is in flight: the first apply holds the lock (it locks before sending).
+            // The held POST is in flight: the first apply holds the lock (it locks before sending).
             try await workspace.waitUntilFaultsAreTaken()
             let impatient = try await workspace.run(["apply", "--auto-approve", "--lock-timeout", "200ms"])
             #expect(impatient.status == 1)
             #expect(impatient.stderr.contains("the state is locked by connsync apply (pid"))
+            try await workspace.releaseHeld()
             #expect(try await slow.status == 0)
         }
     }

@@ -86,12 +86,13 @@ struct GrafanaTests {
         try await Workspace.with { workspace in
             try await workspace.seed(["grafana": [Self.drifted()]])
             try workspace.writeConfig(Self.connection)
-            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "delay", "delayMs": 6000, "count": 1])
+            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "hold", "count": 1])
             let apply = try workspace.backgroundApply()
             try await workspace.waitUntilFaultsAreTaken()
             var other = Self.drifted(version: 9)
             other["basicAuthUser"] = "set-by-someone-else"
             try await workspace.seed(["grafana": [other]])
+            try await workspace.releaseHeld()
             let result = try await apply.wait()
             #expect(result.status == 0, "\(result)")
             let puts = try await workspace.writes().filter { $0["method"] == "PUT" }
@@ -106,10 +107,11 @@ struct GrafanaTests {
         try await Workspace.with { workspace in
             try await workspace.seed(["grafana": [Self.drifted()]])
             try workspace.writeConfig(Self.connection)
-            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "delay", "delayMs": 6000, "count": 1])
+            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "hold", "count": 1])
             let apply = try workspace.backgroundApply()
             try await workspace.waitUntilFaultsAreTaken()
             try await workspace.seed(["grafana": [Self.drifted(host: "moved-by-someone.internal", version: 9)]])
+            try await workspace.releaseHeld()
             let result = try await apply.wait()
             #expect(result.status == 1, "\(result)")
             #expect(result.stdout.contains("✗ gf/orders failed: ") && result.stdout.contains("changed since the plan"), "\(result)")

@@ -66,12 +66,14 @@ struct HonestOutputTests {
     @Test func unlockForceRefusesWhileTheHolderRuns() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "cd"))
-            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "delay", "delayMs": 6000, "count": 1])
+            // The create is held at the vendor until the test lets it go: the apply holds the lock meanwhile.
+            try await workspace.fault(["vendor": "credible-data", "method": "POST", "action": "hold", "count": 1])
             async let slow = workspace.apply()
             try await workspace.waitUntilFaultsAreTaken()
             let refused = try await workspace.run(["state", "unlock", "--force", "--state", "sqlite:\(workspace.statePath)"])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("that process is still running on this host: refusing to break its lock"), "\(refused)")
+            try await workspace.releaseHeld()
             #expect(try await slow.status == 0)
             let free = try await workspace.run(["state", "unlock", "--force", "--state", "sqlite:\(workspace.statePath)"])
             #expect(free.stdout.contains("The state is not locked."))
@@ -83,12 +85,15 @@ struct HonestOutputTests {
             try workspace.writeConfig(WriteAheadTests.three)
             try workspace.directory.write(
                 workspace.providersYAML.replacingOccurrences(of: "  userId: u1\n", with: "  userId: u1\n  concurrency: 1\n"), to: "config/providers.yaml")
-            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "delay", "delayMs": 6000, "count": 1])
+            // The first create is held at the vendor until the test lets it go: Ctrl-C arrives while it is in flight.
+            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "hold", "count": 1])
             let apply = try BackgroundProcess(
                 try connsyncBinaryPath(), ["apply", "--auto-approve", "--dir", workspace.configDirectory, "--state", "sqlite:\(workspace.statePath)"],
                 environment: workspace.environment)
             try await workspace.waitUntilFaultsAreTaken()
-            #expect(try await apply.stop(signal: SIGINT) == 1)
+            let status = try await apply.stop(signal: SIGINT)
+            try await workspace.releaseHeld()
+            #expect(status == 1)
             #expect(apply.stderr.contains("Interrupted (SIGINT): sending nothing more"))
             #expect(apply.stdout.contains("Apply interrupted: 0 created, 0 updated, 0 deleted, 1 failed, 2 not sent."), "\(apply.stdout)")
             #expect(apply.stdout.contains("Not sent (2):"))

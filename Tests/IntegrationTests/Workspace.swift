@@ -238,6 +238,11 @@ final class Workspace: @unchecked Sendable {
         _ = try await adminCall("POST", "/_emulator/faults", spec)
     }
 
+    /// Lets every call a `hold` fault keeps go on.
+    func releaseHeld() async throws {
+        _ = try await adminCall("POST", "/_emulator/faults/release")
+    }
+
     /// Waits until every armed fault has been taken by an arriving call (e.g. a delayed
     /// call is now in flight); fails after `timeout` rather than hanging.
     func waitUntilFaultsAreTaken(timeout: Duration = .seconds(30)) async throws {

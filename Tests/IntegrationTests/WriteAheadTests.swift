@@ -18,9 +18,9 @@ struct WriteAheadTests {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Self.three)
             try workspace.directory.write(pruning(workspace), to: "config/providers.yaml")
-            // One create hangs at the vendor (long enough for a loaded machine to see the other
-            // two complete and kill the apply while it hangs); the other two complete.
-            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "delay", "delayMs": 8000, "count": 1])
+            // One create is held at the vendor until the test lets it go; the other two complete,
+            // then the apply is killed while the held one hangs.
+            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "hold", "count": 1])
             let apply = try BackgroundProcess(
                 try connsyncBinaryPath(),
                 ["apply", "--auto-approve", "--dir", workspace.configDirectory, "--state", "sqlite:\(workspace.statePath)"],
@@ -40,6 +40,7 @@ struct WriteAheadTests {
             #expect(records.contains { $0["pending"] == "create" })
 
             // The hung create completes at the vendor; a rerun adopts it instead of creating it again.
+            try await workspace.releaseHeld()
             while (try await workspace.state()["wiremock-cloud"]?.arrayValue?.count ?? 0) < 3, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -61,12 +62,13 @@ struct WriteAheadTests {
     @Test func aStateFileDeletedMidApplyIsAnErrorAndNothingMoreIsSent() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Self.three)
-            // Long enough that however slowly a loaded machine lets the test see the call in
-            // flight, the apply is still waiting for it when the state file goes.
-            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "delay", "delayMs": 6000, "count": 1])
+            // Held at the vendor until the test lets it go: the apply is still waiting for it
+            // when the state file goes, however slowly a loaded machine runs.
+            try await workspace.fault(["vendor": "wiremock-cloud", "method": "POST", "action": "hold", "count": 1])
             async let apply = workspace.apply()
             try await workspace.waitUntilFaultsAreTaken()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: workspace.statePath + suffix) }
+            try await workspace.releaseHeld()
             let result = try await apply
             #expect(result.status == 1)
             #expect(result.stderr.contains("state file \(workspace.statePath) was deleted"), "\(result)")

@@ -1,4 +1,5 @@
 import ConnSyncModel
+import ConnSyncProcess
 import Foundation
 
 // Shared helpers for every test target: temporary folders, running processes
@@ -133,19 +134,19 @@ final class PipeCollector: @unchecked Sendable {
     }
 }
 
-/// A process for `executable` whose environment is the current one with `environment`
-/// applied (a `nil` value removes the variable).
-func makeProcess(_ executable: String, _ arguments: [String], environment: [String: String?], currentDirectory: String?) -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment {
-        env[key] = value
+/// The current environment with `environment` applied (a `nil` value removes the variable).
+public func mergedEnvironment(_ environment: [String: String?]) -> [String: String] {
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    return merged
+}
+
+/// Exit status as Foundation's `Process.terminationStatus` gave it: the code, or the signal.
+func status(_ termination: ChildProcess.Termination) -> Int32 {
+    switch termination {
+    case .exited(let code): return code
+    case .signalled(let signal): return signal
     }
-    process.environment = env
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    return process
 }
 
 /// Runs a program to completion. `environment` entries are added to (and override) the
@@ -158,36 +159,33 @@ public func runProcess(
     stdin: String? = nil,
     timeout: TimeInterval = 120
 ) async throws -> ProcessResult {
-    let process = makeProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory)
-    let outPipe = Pipe()
-    let errPipe = Pipe()
-    let inPipe = Pipe()
-    process.standardOutput = outPipe
-    process.standardError = errPipe
-    process.standardInput = inPipe
-    try process.run()
-    let out = PipeCollector(outPipe.fileHandleForReading)
-    let err = PipeCollector(errPipe.fileHandleForReading)
-    if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? inPipe.fileHandleForWriting.close()
+    let child = try ChildProcess.spawn(
+        executable, arguments, environment: mergedEnvironment(environment), directory: currentDirectory, writesInput: stdin != nil)
+    let out = PipeCollector(child.output)
+    let err = PipeCollector(child.errors)
+    if let stdin, let input = child.input {
+        input.write(Data(stdin.utf8))
+        try? input.close()
+    }
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning {
+    while child.isRunning {
         if Date() > deadline {
-            process.terminate()
+            child.signal(SIGTERM)
             throw TestSupportError.timeout("\(executable) \(arguments.joined(separator: " "))")
         }
         try await Task.sleep(nanoseconds: 5_000_000)
     }
     out.wait()
     err.wait()
-    return ProcessResult(status: process.terminationStatus, stdout: out.text, stderr: err.text)
+    return ProcessResult(status: status(child.wait()), stdout: out.text, stderr: err.text)
 }
 
 /// A long-running child process (an emulator, a controller) whose output is collected.
 public final class BackgroundProcess: @unchecked Sendable {
-    public let process: Process
+    public let child: ChildProcess
     private let out: PipeCollector
     private let err: PipeCollector
+    private let lineBox: LineBox
 
     public init(
         _ executable: String,
@@ -195,20 +193,17 @@ public final class BackgroundProcess: @unchecked Sendable {
         environment: [String: String?] = [:],
         currentDirectory: String? = nil
     ) throws {
-        process = makeProcess(executable, arguments, environment: environment, currentDirectory: currentDirectory)
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
+        child = try ChildProcess.spawn(executable, arguments, environment: mergedEnvironment(environment), directory: currentDirectory)
         let box = LineBox()
-        out = PipeCollector(outPipe.fileHandleForReading, onLine: { box.append($0) })
-        err = PipeCollector(errPipe.fileHandleForReading, onLine: { box.append($0) })
-        self.lineBox = box
-        try process.run()
+        out = PipeCollector(child.output, onLine: { box.append($0) })
+        err = PipeCollector(child.errors, onLine: { box.append($0) })
+        lineBox = box
     }
 
-    private let lineBox: LineBox
+    public var pid: pid_t { child.pid }
+    public var isRunning: Bool { child.isRunning }
+    /// The exit status once it ended (Foundation's convention: the code, or the signal).
+    public var terminationStatus: Int32 { status(child.wait()) }
 
     public var stdout: String { out.text }
     public var stderr: String { err.text }
@@ -218,10 +213,10 @@ public final class BackgroundProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = lineBox.all.first(where: match) { return line }
-            if !process.isRunning {
+            if !child.isRunning {
                 try await Task.sleep(nanoseconds: 50_000_000)
                 if let line = lineBox.all.first(where: match) { return line }
-                throw TestSupportError.failed("process exited (\(process.terminationStatus)) before the expected line\n\(stdout)\n\(stderr)")
+                throw TestSupportError.failed("process exited (\(terminationStatus)) before the expected line\n\(stdout)\n\(stderr)")
             }
             try await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -238,37 +233,37 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Waits for the process to exit by itself (killed after `timeout`): its status and outputs.
     public func wait(timeout: TimeInterval = 90) async throws -> ProcessResult {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
+        while child.isRunning {
             if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
+                child.signal(SIGKILL)
                 throw TestSupportError.timeout("process did not exit within \(timeout) s")
             }
             try await Task.sleep(nanoseconds: 10_000_000)
         }
         out.wait()
         err.wait()
-        return ProcessResult(status: process.terminationStatus, stdout: out.text, stderr: err.text)
+        return ProcessResult(status: terminationStatus, stdout: out.text, stderr: err.text)
     }
 
     /// Sends `signal` (default SIGTERM) and waits for the exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 30) async throws -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        child.signal(signal)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
+        while child.isRunning {
             if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
+                child.signal(SIGKILL)
                 throw TestSupportError.timeout("process did not exit after signal \(signal)")
             }
             try await Task.sleep(nanoseconds: 10_000_000)
         }
         out.wait()
         err.wait()
-        return process.terminationStatus
+        return terminationStatus
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        child.signal(SIGKILL)
     }
 }
 
