@@ -185,6 +185,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "ConnSyncModelTests", dependencies: ["ConnSyncModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConnSyncAgeTests", dependencies: ["ConnSyncAge", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ConnSyncConfigTests",
             dependencies: ["ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
