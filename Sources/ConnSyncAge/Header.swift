@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 
 /// One recipient stanza: `-> type arguments...` and its body.
 struct Stanza {
