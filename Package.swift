@@ -57,6 +57,12 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ConnSyncAge",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibGit2",
             pkgConfig: "libgit2",
@@ -189,6 +195,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "ConnSyncModelTests", dependencies: ["ConnSyncModel", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConnSyncAgeTests", dependencies: ["ConnSyncAge", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ConnSyncConfigTests",
             dependencies: ["ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],

@@ -11,8 +11,9 @@ set -euo pipefail
 #   git              tests build real repositories (and git http-backend serves them)
 #   postgresql       the PostgreSQL state store's tests (scripts/test-postgres.sh)
 #   python3-jsonschema  the JSON Schema test validates examples/ against schemas/
+#   age              the age tests make their encrypted files and keys with the real age and age-keygen
 # HTTP is AsyncHTTPClient (SwiftNIO): no libcurl.
-packages=(libgit2-dev libyaml-dev libsqlite3-dev pkg-config git postgresql python3-jsonschema)
+packages=(libgit2-dev libyaml-dev libsqlite3-dev pkg-config git postgresql python3-jsonschema age)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
