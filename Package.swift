@@ -93,6 +93,7 @@ let package = Package(
                 "ConnSyncModel",
                 "ConnSyncGit",
                 "ConnSyncProcess",
+                "ConnSyncAge",
                 "CLibYAML",
             ],
             exclude: ["README.md"],
@@ -198,7 +199,7 @@ let package = Package(
         .testTarget(name: "ConnSyncAgeTests", dependencies: ["ConnSyncAge", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ConnSyncConfigTests",
-            dependencies: ["ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
+            dependencies: ["ConnSyncConfig", "ConnSyncGit", "ConnSyncModel", "ConnSyncProviders", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

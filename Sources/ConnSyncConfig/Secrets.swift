@@ -27,6 +27,9 @@ public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConver
     case commandNotTrusted(reference: String)
     case commandFailed(command: String, reason: String)
     case commandTimedOut(command: String, seconds: Double)
+    case noAgeIdentity(path: String)
+    case unreadableIdentityFile(path: String, reason: String)
+    case undecryptable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +46,10 @@ public enum SecretResolutionError: Error, Sendable, Hashable, CustomStringConver
         case .commandNotTrusted(let reference):
             return "this document differs from \(reference), so its fromCommand was not run (a changed command runs once it is merged)"
         case .commandFailed(let command, let reason): return "the secret command \(command) \(reason)"
+        case .noAgeIdentity(let path):
+            return "secret file \(path) is age-encrypted: give the identity file with --age-identity FILE or CONNSYNC_AGE_IDENTITY (nothing was sent)"
+        case .unreadableIdentityFile(let path, let reason): return "cannot use the age identity file \(path): \(reason)"
+        case .undecryptable(let path, let reason): return "cannot decrypt secret file \(path): \(reason)"
         case .commandTimedOut(let command, let seconds):
             return "the secret command \(command) did not finish within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s; it was stopped"
         }
@@ -61,7 +68,8 @@ public struct StandardSecretResolver: SecretResolver {
     /// Runs `fromCommand` references, each distinct command once (make one per load).
     public let commands: SecretCommands
     /// The age identity file that decrypts age-encrypted `fromFile` secrets.
-    public let ageIdentityFile: String?
+    public var ageIdentityFile: String? { age.identityFile }
+    let age: AgeSecrets
 
     public init(
         environment: [String: String], secretsDirectories: [String] = StandardSecretResolver.defaultSecretsDirectories,
@@ -69,7 +77,7 @@ public struct StandardSecretResolver: SecretResolver {
     ) {
         self.environment = environment
         self.secretsDirectories = secretsDirectories
-        self.ageIdentityFile = ageIdentityFile
+        age = AgeSecrets(identityFile: ageIdentityFile)
         commands = SecretCommands(environment: environment, timeout: commandTimeout)
     }
 
@@ -98,20 +106,23 @@ public struct StandardSecretResolver: SecretResolver {
                 if case .outsideSource = error { throw .outsideSource(path: path, secretsDirectories: secretsDirectories) }
                 throw .missingFile(path)
             }
+            let data: Data
             switch location {
-            case .inSource(let data):
-                return Self.trimmingOneNewline(String(decoding: data, as: UTF8.self))
+            case .inSource(let bytes):
+                data = bytes
             case .outside(let real):
                 let folders = secretsDirectories.map { FileSystem.realPath($0) ?? $0 }
                 guard folders.contains(where: { FileSystem.isInside(real, folder: $0) }) else {
                     throw .outsideSource(path: path, secretsDirectories: secretsDirectories)
                 }
                 do {
-                    return Self.trimmingOneNewline(String(decoding: try FileSystem.readSecretFile(real), as: UTF8.self))
+                    data = try FileSystem.readSecretFile(real)
                 } catch {
                     throw .unreadableFile(path: path, reason: error.description)
                 }
             }
+            // An age-encrypted file is decrypted; one trailing newline is trimmed after that too.
+            return Self.trimmingOneNewline(String(decoding: try age.plaintext(data, path: path), as: UTF8.self))
         case .command(let argv):
             return try commands.value(of: argv)
         case .literal:

@@ -63,6 +63,20 @@ struct SchemaTests {
         }
     }
 
+    /// The schema knows every secret reference: fromEnv, fromFile (age files included) and
+    /// fromCommand, and refuses a command that is not a list of one-line strings.
+    @Test func theSchemaKnowsEverySecretReference() async throws {
+        func database(_ password: String) throws -> Value {
+            try YAMLDocuments.values(of: "apiVersion: connsync/v1\nkind: Database\nmetadata: {name: x}\nspec:\n  password: \(password)\n")[0]
+        }
+        let valid = try [
+            "{fromEnv: PW}", "{fromFile: secrets/pw.age}", "{fromCommand: [vault, kv, get, -field=password, secret/orders]}",
+        ].map(database)
+        #expect(try await schemaErrors(valid).allSatisfy { $0 == nil })
+        let invalid = try ["{fromCommand: []}", "{fromCommand: vault}", "{fromCommand: [vault, 5]}", "{fromCommand: [\"a\\nb\"]}"].map(database)
+        #expect(try await schemaErrors(invalid).allSatisfy { $0 != nil })
+    }
+
     @Test func everyExampleFileDeclaresTheSchemaForEditors() throws {
         let examples = repositoryRoot.appendingPathComponent("examples")
         for case let file as URL in FileManager.default.enumerator(at: examples, includingPropertiesForKeys: nil)!
