@@ -8,6 +8,8 @@ extension EmulatorResponder {
         switch (request.method, path) {
         case ("GET", "/_emulator/requests"):
             return .json(200, ["requests": .array(await state.requestLog())])
+        case ("GET", "/_emulator/requests/summary"):
+            return .json(200, await state.requestSummary())
         case ("DELETE", "/_emulator/requests"):
             await state.clearLog()
             return .json(200, ["cleared": true])

@@ -30,6 +30,7 @@ struct EmulatorResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
+        let arrivedAt = Date().timeIntervalSince1970
         var request = request
         let buffer = try await request.collectBody(upTo: 16 << 20)
         let body = Data(buffer.readableBytesView)
@@ -76,7 +77,7 @@ struct EmulatorResponder: HTTPResponder {
         await state.record(
             LoggedRequest(
                 sequence: 0, vendor: vendor.name, method: incoming.method, path: incoming.path, query: rawQuery,
-                status: result.drop ? 0 : result.status, durationMilliseconds: milliseconds, body: incoming.json,
+                status: result.drop ? 0 : result.status, durationMilliseconds: milliseconds, arrivedAt: arrivedAt, body: incoming.json,
                 headers: incoming.headers.filter { !EmulatedVendors.credentialHeaders.contains($0.key) }))
         if result.drop {
             // Close the connection without answering.

@@ -130,6 +130,14 @@ actor EmulatorState {
         log = []
     }
 
+    /// How many calls the log holds, how many write, and when the first and last arrived.
+    func requestSummary() -> Value {
+        [
+            "count": .int(log.count), "writes": .int(log.count { $0.method != "GET" }),
+            "firstAt": log.map(\.arrivedAt).min().map(Value.double) ?? .null, "lastAt": log.map(\.arrivedAt).max().map(Value.double) ?? .null,
+        ]
+    }
+
     /// Clears every vendor's objects, the rate-limit windows, faults and the log (ids keep counting).
     func reset() {
         vendors = Self.emptyVendors()

@@ -47,6 +47,8 @@ struct LoggedRequest: Sendable {
     var query: String
     var status: Int
     var durationMilliseconds: Double
+    /// When the call arrived, in seconds since 1970 (the benchmark's "first request sent").
+    var arrivedAt: Double = 0
     var body: Value?
     /// Request headers, lower-cased names, without `authorization`.
     var headers: [String: String] = [:]
@@ -55,6 +57,7 @@ struct LoggedRequest: Sendable {
         [
             "seq": .int(sequence), "vendor": .string(vendor), "method": .string(method), "path": .string(path),
             "query": .string(query), "status": .int(status), "durationMs": .double((durationMilliseconds * 100).rounded() / 100),
+            "at": .double((arrivedAt * 10_000).rounded() / 10_000),
             "body": body ?? .null, "headers": .object(headers.mapValues(Value.string)),
         ]
     }

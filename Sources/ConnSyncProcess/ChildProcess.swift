@@ -20,6 +20,14 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// What the child used, once it ended (from wait4).
+    public struct Usage: Sendable, Hashable {
+        /// User + system CPU.
+        public var cpu: Duration
+        /// Peak resident set size, in KiB.
+        public var maximumResidentKiB: Int
+    }
+
     public let pid: pid_t
     /// The parent's ends: the child's stdin (nil when it reads /dev/null), stdout and stderr.
     public let input: FileHandle?
@@ -27,6 +35,7 @@ public final class ChildProcess: @unchecked Sendable {
     public let errors: FileHandle
     private let lock = NSLock()
     private var termination: Termination?
+    private var used: Usage?
 
     private init(pid: pid_t, input: FileHandle?, output: FileHandle, errors: FileHandle) {
         self.pid = pid
@@ -86,10 +95,23 @@ public final class ChildProcess: @unchecked Sendable {
         defer { lock.unlock() }
         if let termination { return termination }
         var status: Int32 = 0
-        let reaped = waitpid(pid, &status, WNOHANG)
+        var usage = rusage()
+        let reaped = wait4(pid, &status, WNOHANG, &usage)
         guard reaped == pid else { return nil }
-        termination = Self.termination(status)
+        record(status, usage)
         return termination
+    }
+
+    private func record(_ status: Int32, _ usage: rusage) {
+        termination = Self.termination(status)
+        func duration(_ time: timeval) -> Duration { .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec)) }
+        used = Usage(cpu: duration(usage.ru_utime) + duration(usage.ru_stime), maximumResidentKiB: Int(usage.ru_maxrss))
+    }
+
+    /// What it used (CPU, peak memory), once it ended; nil while it runs.
+    public var usage: Usage? {
+        _ = poll()
+        return lock.withLock { used }
     }
 
     /// Waits until it ends.
@@ -97,11 +119,12 @@ public final class ChildProcess: @unchecked Sendable {
         while true {
             if let done = poll() { return done }
             var status: Int32 = 0
-            let reaped = waitpid(pid, &status, 0)
+            var usage = rusage()
+            let reaped = wait4(pid, &status, 0, &usage)
             if reaped == pid {
                 lock.lock()
                 defer { lock.unlock() }
-                termination = termination ?? Self.termination(status)
+                if termination == nil { record(status, usage) }
                 return termination!
             }
             if reaped < 0, errno != EINTR { return poll() ?? .exited(-1) }

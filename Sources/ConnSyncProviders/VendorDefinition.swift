@@ -36,6 +36,9 @@ public struct VendorSamples: Sendable {
     public var benchmarked: Bool
     /// The benchmark Provider's settings.
     public var benchSettings: [String: String]
+    /// Fields the vendor's objects carry that the benchmark's desired state does not manage
+    /// (pool settings, driver options, descriptions): its list answers are as large as real ones.
+    public var benchRemoteExtras: Value
     /// The benchmark connection number `n` described by `spec.options` alone (vendors without
     /// common fields); nil: it inherits a shared Database.
     public var benchOptions: (@Sendable (_ n: Int, _ host: String) -> Value)?
@@ -48,7 +51,7 @@ public struct VendorSamples: Sendable {
 
     public init(
         basePath: String = "", demoDrift: [Value] = [], demoStory: String = "", demoSecrets: [String: String] = [:],
-        benchmarked: Bool = true, benchSettings: [String: String] = [:], benchOptions: (@Sendable (_ n: Int, _ host: String) -> Value)? = nil,
+        benchmarked: Bool = true, benchSettings: [String: String] = [:], benchRemoteExtras: Value = .emptyObject, benchOptions: (@Sendable (_ n: Int, _ host: String) -> Value)? = nil,
         benchSeed: @escaping @Sendable (_ object: Value, _ id: String, _ name: String) -> Value,
         benchGetPath: @escaping @Sendable (_ id: String, _ name: String) -> String
     ) {
@@ -58,6 +61,7 @@ public struct VendorSamples: Sendable {
         self.demoSecrets = demoSecrets
         self.benchmarked = benchmarked
         self.benchSettings = benchSettings
+        self.benchRemoteExtras = benchRemoteExtras
         self.benchOptions = benchOptions
         self.benchSeed = benchSeed
         self.benchGetPath = benchGetPath

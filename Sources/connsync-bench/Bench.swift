@@ -7,8 +7,8 @@ import Foundation
 /// `connsync-bench`: times what users run. `connsync validate`, `plan` and `apply` run as
 /// processes (process start and loading included) against `connsync emulator` in a process
 /// of its own, over desired state in one file and in one file per connection; wall and CPU
-/// (user + system) of each, the emulator's CPU alongside, and the per-resource baseline in
-/// the same run.
+/// (user + system, wait4) and peak RSS of each, the emulator's CPU alongside, and the
+/// per-resource baseline in the same run.
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +16,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Time connsync validate, plan and apply as processes against the emulator, and a per-resource baseline.",
         discussion: "Build with `swift build -c release` (or run `make bench`) for meaningful numbers.")
 
-    @Option(name: .long, help: "Connections, spread over every vendor.")
-    var connections: Int = 5_000
+    @Option(name: .long, help: "Sizes to measure, comma-separated (connections, spread over the benchmarked vendors).")
+    var sizes: String = "5000"
 
     @Option(name: .customLong("latency-ms"), help: "Emulator latency per request, in milliseconds.")
     var latencyMilliseconds: Int = 10
@@ -28,15 +28,21 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("baseline-in-flight"), help: "Requests in flight of the per-resource baseline (0 skips it).")
     var baselineInFlight: Int = 10
 
-    @Option(name: .customLong("plan-runs"), help: "Converged plans timed per layout; the median is reported with the range.")
+    @Option(name: .customLong("baseline-max"), help: "Run the baseline only at sizes up to this (it is one GET per connection).")
+    var baselineMaximum: Int = 5_000
+
+    @Option(name: .customLong("plan-runs"), help: "Converged plans timed per size and layout; the median is reported with the range.")
     var planRuns: Int = 5
 
     @Option(name: .long, help: ArgumentHelp("The connsync binary (default: next to this one).", valueName: "PATH"))
     var connsync: String?
 
+    var sizeList: [Int] { sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
     func validate() throws {
-        guard connections >= 10, latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 0, planRuns >= 1 else {
-            throw ValidationError("use at least 10 connections, a latency of 0 ms or more, a concurrency and plan runs of 1 or more")
+        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 10 }), latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 0, planRuns >= 1
+        else {
+            throw ValidationError("use sizes of at least 10 connections, a latency of 0 ms or more, a concurrency and plan runs of 1 or more")
         }
     }
 
@@ -54,48 +60,25 @@ struct Bench: AsyncParsableCommand {
         // The vendors the benchmark spreads its connections over (see VendorSamples.benchmarked).
         let vendors = VendorRegistry(VendorRegistry.standard.definitions.filter(\.samples.benchmarked))
         print(
-            "connsync-bench · \(connections) connections over \(vendors.definitions.count) vendors · emulator latency \(latencyMilliseconds) ms"
-                + " · \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print()
-        let fixture = Fixture(vendors: vendors, count: connections, base: emulator.baseURL, concurrency: concurrency)
+            "connsync-bench · sizes \(sizeList.map(String.init).joined(separator: ", ")) over \(vendors.definitions.count) vendors"
+                + " · emulator latency \(latencyMilliseconds) ms · \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let admin = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            try await measure(Session(binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture, planRuns: planRuns))
+            var report = Report(latency: .milliseconds(latencyMilliseconds), inFlight: min(64, concurrency * vendors.definitions.count))
+            for size in sizeList {
+                let fixture = Fixture(vendors: vendors, count: size, base: emulator.baseURL, concurrency: concurrency)
+                let session = Session(binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture, planRuns: planRuns)
+                var measured = SizeFigures(size: size, layouts: [], baseline: nil)
+                for layout in Fixture.Layout.allCases { measured.layouts.append(try await session.measure(layout)) }
+                if baselineInFlight > 0, size <= baselineMaximum { measured.baseline = try await session.baseline(inFlight: baselineInFlight) }
+                report.sizes.append(measured)
+                print(report.render(measured))
+            }
+            print(report.verdicts())
         } catch {
             try? await admin.shutdown()
             throw error
         }
         try await admin.shutdown()
-    }
-
-    func measure(_ session: Session) async throws {
-        let vendors = session.fixture.vendors
-        var table = Table()
-        for layout in Fixture.Layout.allCases {
-            try await session.measure(layout, into: &table)
-        }
-        if baselineInFlight > 0 {
-            let baseline = try await session.baseline(inFlight: baselineInFlight)
-            table.add(
-                "baseline: one GET per connection, \(baselineInFlight) in flight", baseline.timing, requests: "\(connections) GETs",
-                note: "")
-            for layout in Fixture.Layout.allCases {
-                if let plan = table.planWall[layout] {
-                    table.verdicts.append(
-                        Table.verdict(
-                            "plan (\(layout.rawValue)) at least 30× faster than the baseline: \(String(format: "%.0f×", Table.ratio(baseline.timing.wall, plan)))",
-                            Table.ratio(baseline.timing.wall, plan) >= 30))
-                }
-            }
-        }
-        let inFlight = min(64, concurrency * vendors.definitions.count)
-        let bound = Duration.milliseconds(latencyMilliseconds) * connections / inFlight
-        if let apply = table.applyWall {
-            table.verdicts.append(
-                Table.verdict(
-                    "apply within 1.3× of N × latency / in-flight (\(Table.format(bound))): \(String(format: "%.2f×", Table.ratio(apply, bound)))",
-                    Table.ratio(apply, bound) <= 1.3))
-        }
-        print(table.render())
     }
 }

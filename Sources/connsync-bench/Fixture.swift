@@ -65,7 +65,7 @@ struct Fixture {
         var seed: [String: [Value]] = [:]
         for (index, connection) in connections(host: host).enumerated() {
             guard let definition = vendors.definition(for: connection.vendor), let provider = providers[connection.address.provider] else { continue }
-            let object = definition.mapping.vendorObject(for: connection, provider: provider)
+            let object = definition.samples.benchRemoteExtras.merging(definition.mapping.vendorObject(for: connection, provider: provider))
             let id = String(format: "0199b8f3-d17d-7d2b-a192-%012x", index)
             seed[definition.type.rawValue, default: []].append(definition.samples.benchSeed(object, id, connection.name))
         }

@@ -1,31 +1,21 @@
 import ConnSyncProcess
 import Foundation
 
-/// Wall and CPU time of something measured.
+/// Wall and CPU time of something measured, and its peak memory.
 struct Timing {
     var wall: Duration
     /// User + system CPU.
     var cpu: Duration
+    /// Peak resident set size, in MiB (0 when not measured).
+    var peakMiB: Int = 0
+    /// When the process started, in seconds since 1970.
+    var startedAt: Double = 0
 
     static let zero = Timing(wall: .zero, cpu: .zero)
 }
 
-/// CPU used by this process's reaped children so far (`getrusage(RUSAGE_CHILDREN)`).
-func childrenCPU() -> Duration {
-    var usage = rusage()
-    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-    return duration(usage.ru_utime) + duration(usage.ru_stime)
-}
-
 func duration(_ time: timeval) -> Duration {
     .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec))
-}
-
-/// Peak resident set size of the largest reaped child, in MiB.
-func childrenPeakRSS() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-    return Int(usage.ru_maxrss) / 1024
 }
 
 /// CPU a running process used so far, from `/proc/PID/stat` (utime + stime).
@@ -51,7 +41,7 @@ struct CommandResult {
 /// Runs `executable arguments` to the end, timing it as a user would (process start to exit).
 func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
     let clock = ContinuousClock()
-    let cpuBefore = childrenCPU()
+    let startedAt = Date().timeIntervalSince1970
     let start = clock.now
     let child = try ChildProcess.spawn(
         executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
@@ -59,8 +49,8 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let err = PipeReader(child.errors)
     let termination = child.wait()
     let wall = start.duration(to: clock.now)
-    // Reaped by the wait: its CPU is now in RUSAGE_CHILDREN.
-    let cpu = childrenCPU() - cpuBefore
+    // This child's own figures, from wait4.
+    let usage = child.usage
     let status: Int32
     switch termination {
     case .exited(let code): status = code
@@ -68,7 +58,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     }
     return CommandResult(
         status: status, output: String(decoding: out.wait(), as: UTF8.self), errors: String(decoding: err.wait(), as: UTF8.self),
-        timing: Timing(wall: wall, cpu: cpu))
+        timing: Timing(wall: wall, cpu: usage?.cpu ?? .zero, peakMiB: (usage?.maximumResidentKiB ?? 0) / 1024, startedAt: startedAt))
 }
 
 /// `connsync emulator` in a process of its own, stopped with SIGTERM.

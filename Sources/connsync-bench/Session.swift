@@ -5,8 +5,25 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// One benchmark run: the emulator seeded, then per layout validate, a warm-up apply,
-/// converged plans, an apply with every connection changed and a converged apply.
+/// What one size and layout measured.
+struct LayoutFigures {
+    var layout: Fixture.Layout
+    var yamlBytes: Int
+    var validate: Timing
+    /// Converged plans, in order.
+    var plans: [Timing]
+    /// Seconds from process start to the first vendor call, per plan.
+    var firstRequest: [Double]
+    var planRequests: Int
+    var planEmulatorCPU: Duration
+    var apply: Timing
+    var applyWrites: Int
+    var applyEmulatorCPU: Duration
+    var secondApplyWrites: Int
+}
+
+/// One benchmark run at one size: the emulator seeded, then per layout validate, a warm-up
+/// apply, converged plans, an apply with every connection changed and a converged apply.
 struct Session {
     let binary: String
     let work: URL
@@ -18,63 +35,53 @@ struct Session {
     static let host = "db.internal"
     static let movedHost = "db-moved.internal"
 
-    func measure(_ layout: Fixture.Layout, into table: inout Table) async throws {
-        let folder = work.appendingPathComponent(layout.rawValue)
-        let state = "sqlite:" + work.appendingPathComponent("\(layout.rawValue).db").path
+    func measure(_ layout: Fixture.Layout) async throws -> LayoutFigures {
+        let folder = work.appendingPathComponent("\(fixture.count)-\(layout.rawValue)")
+        let state = "sqlite:" + folder.path + ".db"
         try await admin(.POST, "/_emulator/reset")
         try await admin(.POST, "/_emulator/seed", body: fixture.seed(host: Self.host))
         try fixture.write(to: folder, layout: layout, host: Self.host)
-        let count = fixture.count
-        let name = layout.rawValue
+        let yamlBytes = Self.bytes(under: folder)
 
-        let validate = try connsync(["validate", "--dir", folder.path])
-        table.add("validate (\(name))", validate.timing, requests: "-", note: Table.perConnection(validate.timing.cpu, count))
-
+        let validate = try connsync(["validate", "--dir", folder.path]).timing
         // Warm-up: the passwords are applied once (state records their hashes).
         _ = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"], allow: [0, 1])
 
-        var walls: [Duration] = []
-        var cpus: [Duration] = []
-        var emulatorCPU: Duration = .zero
+        var plans: [Timing] = []
+        var first: [Double] = []
         var requests = 0
+        var emulatorCPU: Duration = .zero
         for _ in 0..<planRuns {
             try await admin(.DELETE, "/_emulator/requests")
             let before = emulator.cpu
             let plan = try connsync(["plan", "--dir", folder.path, "--state", state, "--detailed-exitcode"])
             emulatorCPU = emulator.cpu - before
-            walls.append(plan.timing.wall)
-            cpus.append(plan.timing.cpu)
-            requests = try await requestCount()
+            plans.append(plan.timing)
+            let summary = try await requestSummary()
+            requests = summary["count"]?.intValue ?? 0
+            if let at = summary["firstAt"]?.numberValue { first.append(at - plan.timing.startedAt) }
         }
-        let wall = Table.median(walls)
-        table.planWall[layout] = wall
-        table.add(
-            "plan, converged (\(name), median of \(planRuns))", Timing(wall: wall, cpu: Table.median(cpus)),
-            requests: "\(requests) GETs", note: "range \(Table.range(walls)) · emulator CPU \(Table.format(emulatorCPU)) · "
-                + Table.perConnection(Table.median(cpus), count))
 
         // Every connection changed: every host moved.
         try fixture.write(to: folder, layout: layout, host: Self.movedHost)
         try await admin(.DELETE, "/_emulator/requests")
-        var before = emulator.cpu
+        let before = emulator.cpu
         let apply = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
         let applyEmulator = emulator.cpu - before
-        let writes = try await requestCount(writes: true)
-        if table.applyWall == nil { table.applyWall = apply.timing.wall }
-        table.add(
-            "apply, every connection changed (\(name))", apply.timing, requests: "\(writes) writes",
-            note: "emulator CPU \(Table.format(applyEmulator)) · " + Table.perConnection(apply.timing.cpu, count))
+        let writes = try await requestSummary()["writes"]?.intValue ?? 0
 
         try await admin(.DELETE, "/_emulator/requests")
-        before = emulator.cpu
-        let again = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
-        let secondWrites = try await requestCount(writes: true)
-        table.add("second apply, converged (\(name))", again.timing, requests: "\(secondWrites) writes", note: secondWrites == 0 ? "ok" : "NOT CONVERGED")
-        table.verdicts.append(Table.verdict("a converged apply (\(name)) sends zero writes", secondWrites == 0))
+        _ = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
+        let secondWrites = try await requestSummary()["writes"]?.intValue ?? 0
+        try? FileManager.default.removeItem(at: folder)
+        return LayoutFigures(
+            layout: layout, yamlBytes: yamlBytes, validate: validate, plans: plans, firstRequest: first, planRequests: requests,
+            planEmulatorCPU: emulatorCPU, apply: apply.timing, applyWrites: writes, applyEmulatorCPU: applyEmulator,
+            secondApplyWrites: secondWrites)
     }
 
     /// One GET per connection, `inFlight` at a time, over keep-alive connections.
-    func baseline(inFlight: Int) async throws -> CommandResult {
+    func baseline(inFlight: Int) async throws -> Duration {
         var paths: [(String, [(String, String)])] = []
         let providers = Dictionary(uniqueKeysWithValues: fixture.providers().map { ($0.name, $0) })
         for (index, connection) in fixture.connections(host: Session.movedHost).enumerated() {
@@ -104,7 +111,7 @@ struct Session {
                 if next < paths.count { start() }
             }
         }
-        return CommandResult(status: 0, output: "", errors: "", timing: Timing(wall: start.duration(to: clock.now), cpu: .zero))
+        return start.duration(to: clock.now)
     }
 
     // MARK: - helpers
@@ -121,17 +128,35 @@ struct Session {
         var request = HTTPClientRequest(url: fixture.base + path)
         request.method = method
         if let body { request.body = .bytes(ByteBuffer(bytes: try body.jsonData(secrets: .reveal))) }
-        let response = try await admin.execute(request, timeout: .seconds(300))
+        let response = try await admin.execute(request, timeout: .seconds(600))
         _ = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else { throw BenchError("\(method) \(path): HTTP \(response.status.code)") }
     }
 
-    /// Vendor requests in the emulator's log (writes only: every method but GET).
-    func requestCount(writes: Bool = false) async throws -> Int {
-        let response = try await admin.execute(HTTPClientRequest(url: fixture.base + "/_emulator/requests"), timeout: .seconds(120))
-        let body = try await response.body.collect(upTo: 1 << 30)
-        let log = try Value(json: Data(body.readableBytesView))
-        let requests = log["requests"]?.arrayValue ?? []
-        return writes ? requests.filter { $0["method"]?.stringValue != "GET" }.count : requests.count
+    /// The emulator's count of calls and writes, and when the first arrived.
+    func requestSummary() async throws -> Value {
+        let response = try await admin.execute(HTTPClientRequest(url: fixture.base + "/_emulator/requests/summary"), timeout: .seconds(60))
+        return try Value(json: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
+    }
+
+    /// The bytes of every YAML file under `folder`.
+    static func bytes(under folder: URL) -> Int {
+        var total = 0
+        if let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) {
+            for case let file as URL in files where file.pathExtension == "yaml" {
+                total += (try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+            }
+        }
+        return total
+    }
+}
+
+extension Value {
+    var numberValue: Double? {
+        switch self {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: return nil
+        }
     }
 }

@@ -6,6 +6,7 @@ extension CredibleData {
         demoStory: "no credible-data connection at all",
         demoSecrets: ["CREDIBLE_TOKEN": "demo-credible-token"],
         benchSettings: ["project": "bench"],
+        benchRemoteExtras: ["description": "Orders warehouse replica, read-only; owned by the data platform team (on-call: #data-oncall)"],
         benchSeed: VendorSamples.seedByName(["project": "bench"]),
         benchGetPath: { _, name in "/api/v0/projects/bench/connections/\(MappingSupport.pathSegment(name))" })
 }

@@ -17,6 +17,7 @@ extension LerianReporter {
         demoStory: "a wrong port, a stale label",
         demoSecrets: ["REPORTER_TOKEN": "demo-reporter-jwt"],
         benchSettings: ["productName": "bench"],
+        benchRemoteExtras: ["schema": "public", "ssl": ["mode": "require"]],
         benchSeed: VendorSamples.seedByID(),
         benchGetPath: { id, _ in "/v1/management/connections/\(MappingSupport.pathSegment(id))" })
 }

@@ -15,7 +15,15 @@ extension WixData {
         ],
         demoStory: "an extra wix collection",
         demoSecrets: ["WIX_TOKEN": "demo-wix-token", "WIX_SECRET_KEY": "2b723306-4d74-42a2-8438-2ff40da3e6b6"],
-        benchOptions: { n, host in ["endpoint": .string("https://\(host)/adapter/\(n)"), "configuration": ["collections": ["orders"]]] },
+        benchOptions: { n, host in
+            [
+                "endpoint": .string("https://\(host)/adapter/\(n)"),
+                "configuration": [
+                    "collections": ["orders", "customers", "invoices", "products", "refunds"], "environment": "PRODUCTION",
+                    "region": "eu-west-1",
+                ],
+            ]
+        },
         benchSeed: VendorSamples.seedByName(),
         benchGetPath: { _, name in "\(basePath)/\(MappingSupport.pathSegment(name))" })
 }
