@@ -284,4 +284,52 @@ struct LimiterTests {
         #expect(await limiter.counters.inFlight == 1)
         #expect(await limiter.counters.waiting == 0)
     }
+
+    @Test func aLimiterStartedLowGrowsByOneWithEverySuccess() async throws {
+        let limiter = ConcurrencyLimiter(limit: 5, startingAt: 2)
+        #expect(await limiter.current == 2)
+        try await limiter.acquire()
+        try await limiter.acquire()
+        // A third waits: the limit is still two.
+        let third = Task { try await limiter.acquire() }
+        while await limiter.counters.waiting == 0 { await Task.yield() }
+        #expect(await limiter.counters.inFlight == 2)
+        // A failure gives the permit back without growing the limit: the waiter takes it.
+        await limiter.release(succeeded: false)
+        try await third.value
+        #expect(await limiter.current == 2)
+        // Successes grow it, one each, up to the limit and no further.
+        for expected in [3, 4, 5, 5] {
+            await limiter.release(succeeded: true)
+            try await limiter.acquire()
+            #expect(await limiter.current == expected)
+        }
+        // Grown, it lets several waiters in at once.
+        #expect(await limiter.counters.inFlight == 2)
+        try await limiter.acquire()
+        try await limiter.acquire()
+        try await limiter.acquire()
+        #expect(await limiter.counters.inFlight == 5)
+        #expect(await limiter.counters.peakInFlight == 5)
+    }
+
+    @Test func connectionsToOneHostGrowOnDemand() async throws {
+        // Each answer takes a while, so that the burst really waits for connections.
+        let server = try CaptureServer { _ in
+            Thread.sleep(forTimeInterval: 0.02)
+            return CaptureServer.Reply()
+        }
+        defer { server.stop() }
+        let transport = AsyncHTTPClientTransport(maximumConnectionsPerHost: 64, timeout: .seconds(10))
+        // A burst of 64 requests opens no more connections than the ramp allows at first,
+        // plus one per answer: never 64 at once.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<64 { group.addTask { try await transport.send(HTTPRequest(method: "GET", url: server.url + "/x")).status } }
+            for try await status in group { #expect(status == 200) }
+        }
+        await transport.shutdown()
+        #expect(server.requests.count == 64)
+        #expect(server.connections < 64, "\(server.connections) connections for 64 requests")
+        #expect(server.connections >= AsyncHTTPClientTransport.initialConnectionsPerHost)
+    }
 }

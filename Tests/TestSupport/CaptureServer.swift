@@ -34,6 +34,7 @@ public final class CaptureServer: @unchecked Sendable {
     private let socket: Int32
     private let lock = NSLock()
     private var received: [Request] = []
+    private var accepted = 0
     private var stopped = false
     private let reply: @Sendable (Request) -> Reply
 
@@ -63,6 +64,11 @@ public final class CaptureServer: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Connections accepted so far.
+    public var connections: Int {
+        lock.withLock { accepted }
+    }
+
     /// Every request received so far.
     public var requests: [Request] {
         lock.withLock { received }
@@ -88,6 +94,7 @@ public final class CaptureServer: @unchecked Sendable {
             let client = accept(socket, nil, nil)
             if client < 0, errno == EINTR { continue }
             guard client >= 0 else { return }
+            lock.withLock { accepted += 1 }
             let thread = Thread { [self] in serve(client) }
             thread.start()
         }

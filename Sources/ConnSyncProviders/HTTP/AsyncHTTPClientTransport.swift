@@ -14,10 +14,24 @@ import NIOPosix
 /// deadline ends with the response head), and a read-idle timeout. Redirects are never
 /// followed. Errors are mapped to connsync's own words: a client error is never shown
 /// with `String(describing:)`, which can hold header values.
+///
+/// The pool grows on demand: per host, at most ``initialConnectionsPerHost`` requests are
+/// in flight at first, one more after each answer, up to `maximumConnectionsPerHost`.
+/// AsyncHTTPClient dials one connection per waiting request, so a burst would otherwise
+/// open every slot at once (a server with a small listen backlog drops the SYNs).
 public final class AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
     public let defaultTimeout: Duration
     public let maximumBodySize: Int
+    private let maximumConnectionsPerHost: Int
+    private let ramps = HostRamps()
+
+    /// Requests in flight per host before the first answer.
+    public static let initialConnectionsPerHost = 8
+    /// At exit, the longest wait for the pool to close. A connection attempt still pending
+    /// then (a dropped SYN is retried after a second) is needed by no request: the process
+    /// ends without it.
+    public static let shutdownGrace: Duration = .milliseconds(100)
 
     /// - Parameters:
     ///   - maximumConnectionsPerHost: pooled connections per host; set it to the most requests
@@ -39,11 +53,29 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        self.maximumConnectionsPerHost = max(1, maximumConnectionsPerHost)
         defaultTimeout = timeout
         self.maximumBodySize = maximumBodySize
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let ramp = ramps.limiter(for: request.url, limit: maximumConnectionsPerHost, initial: Self.initialConnectionsPerHost)
+        do {
+            try await ramp.acquire()
+        } catch {
+            throw TransportError.cancelledBeforeSending
+        }
+        do {
+            let response = try await exchange(request)
+            await ramp.release(succeeded: true)
+            return response
+        } catch {
+            await ramp.release(succeeded: false)
+            throw error
+        }
+    }
+
+    private func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         outgoing.headers.add(name: "User-Agent", value: ConnSyncVersion.userAgent)
@@ -153,9 +185,62 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         return components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 
-    /// Closes pooled connections. Call once, before exit.
+    /// Closes pooled connections, waiting at most ``shutdownGrace``. Call once, before exit.
     public func shutdown() async {
-        try? await client.shutdown()
+        let client = self.client
+        // Not a task group: it would wait for both. The shutdown goes on after the grace; the
+        // task keeps the client alive until it is done.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = ResumeOnce(continuation)
+            Task {
+                try? await client.shutdown()
+                once.resume()
+            }
+            Task {
+                try? await Task.sleep(for: Self.shutdownGrace)
+                once.resume()
+            }
+        }
+    }
+}
+
+/// Resumes a continuation the first time it is asked to.
+private final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func resume() {
+        let continuation = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { self.continuation = nil }
+            return self.continuation
+        }
+        continuation?.resume()
+    }
+}
+
+/// One growing limiter per scheme, host and port.
+private final class HostRamps: @unchecked Sendable {
+    private let lock = NSLock()
+    private var limiters: [String: ConcurrencyLimiter] = [:]
+
+    func limiter(for url: String, limit: Int, initial: Int) -> ConcurrencyLimiter {
+        let key = Self.origin(url)
+        return lock.withLock {
+            if let limiter = limiters[key] { return limiter }
+            let limiter = ConcurrencyLimiter(limit: limit, startingAt: initial)
+            limiters[key] = limiter
+            return limiter
+        }
+    }
+
+    /// `scheme://host:port` of a URL: everything before the path.
+    static func origin(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        return String(url[..<end])
     }
 }
 

@@ -3,16 +3,22 @@ import Foundation
 
 /// At most N operations in flight; waiters are served in arrival order. A
 /// cancelled waiter leaves the queue without taking (or leaking) a permit.
+///
+/// Started below its limit (`startingAt`), the limit grows by one with every operation
+/// that succeeds, up to `limit`: slow start, as TCP does it.
 public actor ConcurrencyLimiter {
     public let limit: Int
+    /// The limit now (grows to ``limit``).
+    public private(set) var current: Int
     private var inFlight = 0
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     private var nextID: UInt64 = 0
     private var completedCount = 0
     private var peakInFlight = 0
 
-    public init(limit: Int) {
+    public init(limit: Int, startingAt initial: Int? = nil) {
         self.limit = max(1, limit)
+        current = min(self.limit, max(1, initial ?? limit))
     }
 
     /// Counters for progress displays.
@@ -28,7 +34,7 @@ public actor ConcurrencyLimiter {
     }
 
     public func acquire() async throws {
-        if inFlight < limit && waiters.isEmpty {
+        if inFlight < current && waiters.isEmpty {
             take()
             return
         }
@@ -58,10 +64,12 @@ public actor ConcurrencyLimiter {
         waiter.continuation.resume(throwing: CancellationError())
     }
 
-    public func release() {
+    /// Gives the permit back; a success grows a limit started below ``limit``.
+    public func release(succeeded: Bool = true) {
         inFlight -= 1
         completedCount += 1
-        if inFlight < limit, !waiters.isEmpty {
+        if succeeded, current < limit { current += 1 }
+        while inFlight < current, !waiters.isEmpty {
             let waiter = waiters.removeFirst()
             take()
             waiter.continuation.resume()
