@@ -74,8 +74,14 @@ extension DocumentChecker {
                 return .secret(resolve(source, field: path, at: node.location, context: context))
             }
             var fields: [String: Value] = [:]
+            fields.reserveCapacity(entries.count)
             for entry in entries {
-                fields[entry.key] = optionValue(entry.value, path: "\(path).\(entry.key)", context: context)
+                // A scalar needs no path (nothing about it is reported): none is built.
+                if case .scalar = entry.value {
+                    fields[entry.key] = entry.value.value
+                } else {
+                    fields[entry.key] = optionValue(entry.value, path: "\(path).\(entry.key)", context: context)
+                }
             }
             return .object(fields)
         case .sequence(let items, _):

@@ -113,8 +113,9 @@ struct CrossReferences {
             failed = true
             error(code, connection.id, field, message, at: location)
         }
+        let ownFields = connection.fields.setFields
         // Fields set on the Connection itself must be holdable by the vendor.
-        for field in connection.fields.setFields.sorted() where !rules.fields.contains(field) {
+        for field in ownFields.sorted() where !rules.fields.contains(field) {
             fail(
                 "unsupported-field", "spec.\(field)",
                 "\(vendor) cannot hold \(field); remove it from this Connection" + (rules.unsupportedFieldHint.map { " (\($0))" } ?? ""),
@@ -125,7 +126,7 @@ struct CrossReferences {
         var skipped: [CommonField] = []
         if let database {
             let inherited = database.definition.fields
-            for field in inherited.setFields.sorted() where !connection.fields.setFields.contains(field) {
+            for field in inherited.setFields.sorted() where !ownFields.contains(field) {
                 if !rules.fields.contains(field) { skipped.append(field) }
             }
             var base = inherited
@@ -142,8 +143,9 @@ struct CrossReferences {
                 at: inherited ? (connection.databaseRefLocation ?? connection.specLocation) : (connection.fieldLocations[.engine] ?? connection.specLocation))
         }
         // Required fields, unless spec.options gives the vendor's own key.
+        let setFields = fields.setFields
         let missing = rules.requiredFields.filter { field in
-            !fields.setFields.contains(field) && !(rules.optionKeys[field].map { connection.optionKeys.contains($0) } ?? false)
+            !setFields.contains(field) && !(rules.optionKeys[field].map { connection.optionKeys.contains($0) } ?? false)
         }
         if !missing.isEmpty, !isPartial {
             fail(
@@ -153,7 +155,7 @@ struct CrossReferences {
         }
         // The vendor's own checks; one that needs the whole connection waits for a partial one.
         let facts = ConnectionCheck.Facts(
-            name: connection.name, fields: fields, ownFields: connection.fields.setFields, options: connection.options)
+            name: connection.name, fields: fields, ownFields: ownFields, options: connection.options)
         for check in rules.checks where !(check.needsWholeConnection && isPartial) {
             guard let problem = check.check(facts) else { continue }
             let location: SourceLocation

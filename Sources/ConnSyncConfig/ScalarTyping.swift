@@ -3,6 +3,21 @@ import Foundation
 /// The YAML 1.1 types of plain scalars (Yams' default rules for null, bool, int and float;
 /// timestamps stay strings), decided by hand instead of by regular expressions.
 enum ScalarTyping {
+    /// The kind of a plain scalar's bytes. Most are words, and a word whose first byte can
+    /// start none of the typed forms is a string without any comparison.
+    static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> YNode.ScalarKind {
+        guard let first = bytes.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "t"),
+            UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "o"), UInt8(ascii: "O"):
+            return bytes.count <= 5 ? kind(of: String(decoding: bytes, as: UTF8.self)) : .string
+        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), 48...57:
+            return kind(of: String(decoding: bytes, as: UTF8.self))
+        default:
+            return .string
+        }
+    }
+
     static func kind(of text: String) -> YNode.ScalarKind {
         switch text {
         case "", "~", "null", "Null", "NULL": return .null

@@ -167,14 +167,68 @@ enum FileSystem {
     /// A regular file's bytes, refusing anything else (a device, a FIFO) and anything larger
     /// than `maximumSize`.
     static func read(_ path: String, maximumSize: Int) throws(ReadError) -> Data {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw ReadError(description: errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        // fstat of what was opened: a FIFO or device is refused before any read.
         var info = stat()
-        guard stat(path, &info) == 0 else { throw ReadError(description: "no such file") }
+        guard fstat(descriptor, &info) == 0 else { throw ReadError(description: "no such file") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError(description: "not a regular file") }
         guard Int(info.st_size) <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ReadError(description: "permission denied") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maximumSize + 1)) ?? Data()
-        guard data.count <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
+        // One byte more than allowed is asked for, so a file that grew is still refused.
+        let capacity = min(maximumSize, Int(info.st_size)) + 1
+        var data = Data(count: capacity)
+        var filled = 0
+        let failed = data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
+            while filled < capacity {
+                let count = Foundation.read(descriptor, buffer.baseAddress! + filled, capacity - filled)
+                if count < 0, errno == EINTR { continue }
+                if count < 0 { return true }
+                if count == 0 { break }
+                filled += count
+            }
+            return false
+        }
+        guard !failed else { throw ReadError(description: String(cString: strerror(errno))) }
+        guard filled <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
+        data.count = filled
         return data
     }
+
+    /// A folder's entries with their types from `readdir` (`unknown` where the file system
+    /// gives none); nil when it cannot be listed.
+    static func entries(of folder: String) -> [DirectoryEntry]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var result: [DirectoryEntry] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard name != ".", name != ".." else { continue }
+            let kind: DirectoryEntry.Kind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            default: kind = .unknown
+            }
+            result.append(DirectoryEntry(name: name, kind: kind))
+        }
+        return result
+    }
+}
+
+struct DirectoryEntry {
+    enum Kind {
+        case file
+        case directory
+        case symlink
+        case unknown
+    }
+
+    var name: String
+    var kind: Kind
 }

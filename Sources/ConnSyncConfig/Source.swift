@@ -82,18 +82,25 @@ public struct DirectorySource: DesiredStateSource {
             throw .missingDirectory(directory)
         }
         guard isDirectory.boolValue else { throw .notADirectory(directory) }
-        var relativePaths: [String] = []
+        var found: [(path: String, throughSymlink: Bool)] = []
         var visited: Set<String> = []
-        try collect(root, relative: "", visited: &visited, into: &relativePaths)
+        try collect(root, relative: "", throughSymlink: false, visited: &visited, into: &found)
+        let linked = Set(found.filter(\.throughSymlink).map(\.path))
+        let relativePaths = found.map(\.path)
         let ignoreFile = root.appendingPathComponent(IgnoreRules.fileName).path
         let rules = FileManager.default.contents(atPath: ignoreFile).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
         var files: [SourceFile] = []
         let rootReal = rootRealPath
         var total = 0
         for relative in relativePaths.sorted() where !rules.ignores(relative) {
-            let url = root.appendingPathComponent(relative)
-            guard let real = FileSystem.realPath(url.path), FileSystem.isInside(real, folder: rootReal) else {
-                throw .outsideSource(display(relative))
+            // Reached without a symlink, a file lies where its path says, inside the real root.
+            let real: String
+            if linked.contains(relative) {
+                guard let resolved = FileSystem.realPath(root.appendingPathComponent(relative).path), FileSystem.isInside(resolved, folder: rootReal)
+                else { throw .outsideSource(display(relative)) }
+                real = resolved
+            } else {
+                real = rootReal.hasSuffix("/") ? rootReal + relative : rootReal + "/" + relative
             }
             let data: Data
             do {
@@ -108,24 +115,30 @@ public struct DirectorySource: DesiredStateSource {
         return files
     }
 
-    private func collect(_ folder: URL, relative: String, visited: inout Set<String>, into result: inout [String]) throws(SourceError) {
+    /// The YAML files below `folder`, with whether a symlink led to each (only those need
+    /// their real path checked). Entries come from `readdir`: its type saves a `stat` of every
+    /// file; only a symlink is followed with one.
+    private func collect(
+        _ folder: URL, relative: String, throughSymlink: Bool, visited: inout Set<String>, into result: inout [(path: String, throughSymlink: Bool)]
+    ) throws(SourceError) {
         // A folder reached twice through symlinks is read once (and a symlink loop ends).
         guard visited.insert(FileSystem.realPath(folder.path) ?? folder.path).inserted else { return }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        } catch {
+        guard let entries = FileSystem.entries(of: folder.path) else {
             throw .unreadable(path: display(relative.isEmpty ? "." : relative), reason: "cannot list the folder")
         }
-        for name in names where !name.hasPrefix(".") {
-            let url = folder.appendingPathComponent(name)
-            let path = relative.isEmpty ? name : "\(relative)/\(name)"
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
-                try collect(url, relative: path, visited: &visited, into: &result)
-            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                result.append(path)
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let path = relative.isEmpty ? entry.name : "\(relative)/\(entry.name)"
+            var kind = entry.kind
+            if kind == .symlink || kind == .unknown {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry.name).path, isDirectory: &isDirectory) else { continue }
+                kind = isDirectory.boolValue ? .directory : .file
+            }
+            let linked = throughSymlink || entry.kind != kind
+            if kind == .directory {
+                try collect(folder.appendingPathComponent(entry.name), relative: path, throughSymlink: linked, visited: &visited, into: &result)
+            } else if entry.name.hasSuffix(".yaml") || entry.name.hasSuffix(".yml") {
+                result.append((path, linked))
             }
         }
     }

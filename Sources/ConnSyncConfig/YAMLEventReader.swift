@@ -6,22 +6,47 @@ import Foundation
 struct YAMLEventReader {
     let file: SourceFile
 
-    /// A collection being read.
-    enum Frame {
-        case mapping(entries: [YNode.Entry], keys: Set<String>, pendingKey: (String, SourceLocation)?, location: SourceLocation)
-        case sequence(items: [YNode], location: SourceLocation)
+    /// A collection being read, changed in place at the top of the stack.
+    struct Frame {
+        var isMapping: Bool
+        var location: SourceLocation
+        var entries: [YNode.Entry] = []
+        var items: [YNode] = []
+        var pendingKey: (String, SourceLocation)?
+        /// The keys of a large mapping (a small one is searched through `entries`).
+        var keys: Set<String> = []
+
+        /// Mappings with more keys than this are checked for duplicates through `keys`.
+        static let linearKeyLimit = 12
+
+        /// Records `key`; false when the mapping already holds it.
+        mutating func insertKey(_ key: String) -> Bool {
+            if entries.count < Self.linearKeyLimit {
+                return !entries.contains { $0.key == key }
+            }
+            if keys.isEmpty { keys = Set(entries.map(\.key)) }
+            return keys.insert(key).inserted
+        }
     }
 
     struct Failure: Error {
         var diagnostic: Diagnostic
     }
 
+    /// The bytes of `file` read (all of it, or one chunk of whole documents).
+    let range: Range<Int>
+    /// Lines of the file before `range`, added to every position.
+    let lineOffset: Int
+
     private var stack: [Frame] = []
     private var documents: [YDocument] = []
-    private var documentIndex = 0
+    /// Documents started so far (libyaml's document-start events), for 1-based indices.
+    private(set) var documentIndex = 0
 
-    init(file: SourceFile) {
+    init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0) {
         self.file = file
+        self.range = range ?? 0..<file.contents.count
+        self.lineOffset = lineOffset
     }
 
     mutating func read() -> ([YDocument], [Diagnostic]) {
@@ -31,7 +56,9 @@ struct YAMLEventReader {
         }
         defer { yaml_parser_delete(&parser) }
         let contents = file.contents
-        let failure: Failure? = contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Failure? in
+        let range = self.range
+        let failure: Failure? = contents.withUnsafeBytes { (whole: UnsafeRawBufferPointer) -> Failure? in
+            let raw = UnsafeRawBufferPointer(rebasing: whole[range])
             yaml_parser_set_input_string(&parser, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
             do throws(Failure) {
                 var done = false
@@ -50,7 +77,7 @@ struct YAMLEventReader {
     }
 
     private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        YAMLReader.location(mark, file: file)
+        SourceLocation(file: file.displayPath, line: Int(mark.line) + 1 + lineOffset, column: Int(mark.column) + 1)
     }
 
     private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -84,21 +111,27 @@ struct YAMLEventReader {
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
             try refuseAnchor(scalar.anchor, at: event.start_mark)
-            let text = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) } ?? ""
-            let kind = Self.kind(text: text, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.value == nil ? 0 : scalar.length)
+            let text = String(decoding: bytes, as: UTF8.self)
+            let kind =
+                scalar.tag == nil
+                ? (scalar.style == YAML_PLAIN_SCALAR_STYLE ? ScalarTyping.kind(of: bytes) : .string)
+                : Self.kind(text: text, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
             try add(.scalar(text, kind, location(event.start_mark)), isPlainScalar: scalar.style == YAML_PLAIN_SCALAR_STYLE)
         case YAML_MAPPING_START_EVENT:
             try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
-            try push(.mapping(entries: [], keys: [], pendingKey: nil, location: location(event.start_mark)), at: event.start_mark)
+            var frame = Frame(isMapping: true, location: location(event.start_mark))
+            frame.entries.reserveCapacity(8)
+            try push(frame, at: event.start_mark)
         case YAML_SEQUENCE_START_EVENT:
             try refuseAnchor(event.data.sequence_start.anchor, at: event.start_mark)
-            try push(.sequence(items: [], location: location(event.start_mark)), at: event.start_mark)
+            try push(Frame(isMapping: false, location: location(event.start_mark)), at: event.start_mark)
         case YAML_MAPPING_END_EVENT:
-            guard case .mapping(let entries, _, _, let start)? = stack.popLast() else { break }
-            try add(.mapping(entries, start), isPlainScalar: false)
+            guard let frame = stack.popLast(), frame.isMapping else { break }
+            try add(.mapping(frame.entries, frame.location), isPlainScalar: false)
         case YAML_SEQUENCE_END_EVENT:
-            guard case .sequence(let items, let start)? = stack.popLast() else { break }
-            try add(.sequence(items, start), isPlainScalar: false)
+            guard let frame = stack.popLast(), !frame.isMapping else { break }
+            try add(.sequence(frame.items, frame.location), isPlainScalar: false)
         default:
             break
         }
@@ -117,32 +150,30 @@ struct YAMLEventReader {
 
     /// Puts a finished node into the collection being read, or makes it the document's root.
     private mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
-        guard let top = stack.popLast() else {
+        let top = stack.count - 1
+        guard top >= 0 else {
             // A document holding only a plain null (an empty document) is skipped.
             if isPlainScalar, case .scalar(_, .null, _) = node { return }
             documents.append(YDocument(file: file, index: documentIndex, root: node))
             return
         }
-        switch top {
-        case .sequence(var items, let start):
-            items.append(node)
-            stack.append(.sequence(items: items, location: start))
-        case .mapping(var entries, var keys, let pendingKey, let start):
-            if let (key, keyLocation) = pendingKey {
-                entries.append(YNode.Entry(key: key, keyLocation: keyLocation, value: node))
-                stack.append(.mapping(entries: entries, keys: keys, pendingKey: nil, location: start))
-                return
-            }
-            guard case .scalar(let key, _, let keyLocation) = node else {
-                throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: node.location))
-            }
-            guard keys.insert(key).inserted else {
-                throw Failure(
-                    diagnostic: Diagnostic(
-                        code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: keyLocation))
-            }
-            stack.append(.mapping(entries: entries, keys: keys, pendingKey: (key, keyLocation), location: start))
+        guard stack[top].isMapping else {
+            stack[top].items.append(node)
+            return
         }
+        if let (key, keyLocation) = stack[top].pendingKey {
+            stack[top].pendingKey = nil
+            stack[top].entries.append(YNode.Entry(key: key, keyLocation: keyLocation, value: node))
+            return
+        }
+        guard case .scalar(let key, _, let keyLocation) = node else {
+            throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: node.location))
+        }
+        guard stack[top].insertKey(key) else {
+            throw Failure(
+                diagnostic: Diagnostic(code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: keyLocation))
+        }
+        stack[top].pendingKey = (key, keyLocation)
     }
 
     /// YAML 1.1 scalar types (null, bool, int, float; timestamps stay strings): an explicit
@@ -164,7 +195,7 @@ struct YAMLEventReader {
         let context = parser.context.map { String(cString: $0) }
         let mark = parser.problem_mark
         var message = "invalid YAML: \(problem)" + (context.map { " \($0)" } ?? "")
-        if let hint = YAMLHints.hint(problem: problem, file: file, mark: mark) { message += "; \(hint)" }
+        if let hint = YAMLHints.hint(problem: problem, file: file, index: range.lowerBound + Int(mark.index)) { message += "; \(hint)" }
         let code = parser.error == YAML_READER_ERROR ? "yaml-encoding" : "yaml-syntax"
         return Diagnostic(code: code, message: message, location: location(mark))
     }
@@ -172,9 +203,8 @@ struct YAMLEventReader {
 
 /// Short advice for libyaml's most common messages.
 enum YAMLHints {
-    static func hint(problem: String, file: SourceFile, mark: yaml_mark_t) -> String? {
+    static func hint(problem: String, file: SourceFile, index: Int) -> String? {
         if problem.contains("cannot start any token") {
-            let index = Int(mark.index)
             if index < file.contents.count, file.contents[file.contents.startIndex + index] == 0x09 {
                 return "YAML does not allow tabs for indentation: indent with spaces"
             }

@@ -2,8 +2,9 @@ import ConnSyncModel
 import Foundation
 import CLibYAML
 
-/// A YAML node with its position, built from libyaml's events.
-indirect enum YNode: Sendable {
+/// A YAML node with its position, built from libyaml's events. Not `indirect`: the
+/// collections hold arrays, so no node needs a box of its own.
+enum YNode: Sendable {
     enum ScalarKind: Sendable {
         case string
         case int
@@ -118,15 +119,112 @@ enum YAMLReader {
         guard file.contents.count <= maximumFileSize else {
             return ([], [Diagnostic(code: "yaml-size", message: "the file is larger than \(maximumFileSize >> 20) MiB; split it", location: start)])
         }
-        guard String(data: file.contents, encoding: .utf8) != nil else {
+        guard Self.isUTF8(file.contents) else {
             return ([], [Diagnostic(code: "yaml-encoding", message: "the file is not UTF-8 text", location: start)])
         }
-        var reader = YAMLEventReader(file: file)
-        return reader.read()
+        let chunks = YAMLChunks.split(file.contents, parts: Parallel.cores)
+        guard chunks.count > 1 else {
+            var reader = YAMLEventReader(file: file)
+            return reader.read()
+        }
+        // A large file's documents are read in parallel, one chunk of whole documents per
+        // core; the result is what one reader gives: documents in order, numbered through the
+        // file, and reading stops at the first syntax error.
+        let results = Parallel.map(chunks, minimumCount: 2) { chunk -> ([YDocument], [Diagnostic], Int) in
+            var reader = YAMLEventReader(file: file, range: chunk.range, lineOffset: chunk.lineOffset)
+            let (documents, problems) = reader.read()
+            return (documents, problems, reader.documentIndex)
+        }
+        var documents: [YDocument] = []
+        var before = 0
+        for (chunkDocuments, problems, started) in results {
+            for var document in chunkDocuments {
+                document.index += before
+                documents.append(document)
+            }
+            if !problems.isEmpty { return (documents, problems) }
+            before += started
+        }
+        return (documents, [])
     }
 
-    static func location(_ mark: yaml_mark_t, file: SourceFile) -> SourceLocation {
-        SourceLocation(file: file.displayPath, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    /// ASCII is checked byte by byte; other text is decoded once.
+    static func isUTF8(_ contents: Data) -> Bool {
+        let isASCII = contents.withUnsafeBytes { raw in
+            var combined: UInt8 = 0
+            for byte in raw { combined |= byte }
+            return combined < 0x80
+        }
+        return isASCII || String(data: contents, encoding: .utf8) != nil
+    }
+
+}
+
+/// Splits a large YAML stream into chunks of whole documents, at `---` lines, so that they
+/// can be parsed in parallel. A document marker at the start of a line always starts a
+/// document (YAML forbids it inside a quoted or block scalar), so a chunk parses as the same
+/// documents. A file with directives (`%YAML`, `%TAG`: they belong to the next document) is
+/// never split.
+enum YAMLChunks {
+    /// Files smaller than this are read whole.
+    static let minimumSize = 256 << 10
+
+    struct Chunk: Sendable {
+        var range: Range<Int>
+        /// Newlines before `range`.
+        var lineOffset: Int
+    }
+
+    static func split(_ contents: Data, parts: Int) -> [Chunk] {
+        let whole = [Chunk(range: 0..<contents.count, lineOffset: 0)]
+        guard parts > 1, contents.count >= minimumSize else { return whole }
+        return contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Chunk] in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let count = bytes.count
+            if count > 0, bytes[0] == UInt8(ascii: "%") { return whole }
+            // Every line start: a directive refuses splitting, a `---` line is a boundary.
+            var boundaries: [Int] = []
+            var index = 0
+            while let newline = nextNewline(bytes, from: index) {
+                let start = newline + 1
+                if start < count, bytes[start] == UInt8(ascii: "%") { return whole }
+                if isDocumentStart(bytes, at: start) { boundaries.append(start) }
+                index = start
+            }
+            var cuts: [Int] = []
+            var nextBoundary = 0
+            for part in 1..<parts {
+                let target = count * part / parts
+                while nextBoundary < boundaries.count, boundaries[nextBoundary] < target { nextBoundary += 1 }
+                guard nextBoundary < boundaries.count else { break }
+                let cut = boundaries[nextBoundary]
+                if cut > (cuts.last ?? 0) { cuts.append(cut) }
+            }
+            guard !cuts.isEmpty else { return whole }
+            var chunks: [Chunk] = []
+            var lower = 0
+            var lines = 0
+            for upper in cuts + [count] {
+                chunks.append(Chunk(range: lower..<upper, lineOffset: lines))
+                for byte in bytes[lower..<upper] where byte == UInt8(ascii: "\n") { lines += 1 }
+                lower = upper
+            }
+            return chunks
+        }
+    }
+
+    private static func nextNewline(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
+        guard index < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + index, 0x0A, bytes.count - index) else { return nil }
+        return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+    }
+
+    /// `---` at `start`, followed by a space, a tab, a line end or the end of the stream.
+    private static func isDocumentStart(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard start + 3 <= bytes.count, bytes[start] == 0x2D, bytes[start + 1] == 0x2D, bytes[start + 2] == 0x2D else { return false }
+        guard start + 3 < bytes.count else { return true }
+        let next = bytes[start + 3]
+        return next == 0x20 || next == 0x09 || next == 0x0A || next == 0x0D
     }
 }
 

@@ -5,8 +5,11 @@ import Foundation
 /// files, planning thousands of connections): chunks run on all cores; small inputs stay
 /// on the calling thread.
 public enum Parallel {
+    /// The cores this process may use, read once (Foundation reads the cgroup files on every
+    /// call, which per parsed file cost two opens and reads).
+    public static let cores = ProcessInfo.processInfo.activeProcessorCount
+
     public static func map<T: Sendable, R: Sendable>(_ items: [T], minimumCount: Int = 512, _ transform: @Sendable (T) -> R) -> [R] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         guard items.count >= minimumCount, cores > 1 else { return items.map(transform) }
         let results = ResultSlots<R>(count: items.count)
         let chunks = min(items.count, cores * 4)

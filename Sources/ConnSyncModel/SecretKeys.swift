@@ -126,14 +126,30 @@ public enum SecretKeys {
     /// masked. Every `://` is looked at, and the user info runs to the next whitespace (a
     /// password may hold `#` or `/`): a `@` there counts, erring on the side of masking.
     public static func hasURLUserinfo(_ text: String) -> Bool {
-        guard text.contains("://"), text.contains("@") else { return false }
-        var rest = Substring(text)
-        while let scheme = rest.range(of: "://") {
-            let after = rest[scheme.upperBound...]
-            let authority = after.prefix { !$0.isWhitespace }
-            if authority.contains("@") { return true }
-            rest = after
+        var text = text
+        return text.withUTF8 { bytes in
+            let count = bytes.count
+            var index = 0
+            // Each `://`, then its authority up to the next ASCII whitespace.
+            while index + 3 <= count {
+                if bytes[index] == 0x3A, bytes[index + 1] == 0x2F, bytes[index + 2] == 0x2F {
+                    var cursor = index + 3
+                    while cursor < count, !isSpace(bytes[cursor]) {
+                        if bytes[cursor] == 0x40 { return true }
+                        cursor += 1
+                    }
+                    index += 3
+                    continue
+                }
+                index += 1
+            }
+            return false
         }
-        return false
+    }
+
+    /// ASCII whitespace. Other whitespace does not end the authority: a wider authority
+    /// masks more, never less.
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
     }
 }

@@ -72,7 +72,23 @@ public enum CommonField: String, Sendable, Hashable, Codable, CaseIterable, Comp
 
     public var isSecret: Bool { self == .password }
 
-    public static func < (lhs: CommonField, rhs: CommonField) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    /// The field's place in the table. Equality, hashing and order use it: the defaults of a
+    /// `String` raw value compare and hash the string, and these run for every field of
+    /// every connection.
+    public var ordinal: Int {
+        switch self {
+        case .engine: return 0
+        case .host: return 1
+        case .port: return 2
+        case .database: return 3
+        case .username: return 4
+        case .password: return 5
+        case .schema: return 6
+        case .ssl: return 7
+        }
     }
+
+    public static func == (lhs: CommonField, rhs: CommonField) -> Bool { lhs.ordinal == rhs.ordinal }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+    public static func < (lhs: CommonField, rhs: CommonField) -> Bool { lhs.ordinal < rhs.ordinal }
 }

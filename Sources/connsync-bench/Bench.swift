@@ -37,6 +37,13 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The connsync binary (default: next to this one).", valueName: "PATH"))
     var connsync: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write the first size's fixture (one-file/, per-connection/, seed.json for POST /_emulator/seed) under DIR and exit, for profiling one command.",
+            valueName: "DIR"))
+    var export: String?
+
     var sizeList: [Int] { sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -47,6 +54,10 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let export {
+            try exportFixture(to: URL(fileURLWithPath: export))
+            return
+        }
         let binary = connsync ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("connsync").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -80,5 +91,19 @@ struct Bench: AsyncParsableCommand {
             throw error
         }
         try await admin.shutdown()
+    }
+}
+
+extension Bench {
+    /// The fixture of the first size, against the emulator at $CONNSYNC_BENCH_BASE (default http://127.0.0.1:8089): both layouts and the seed.
+    func exportFixture(to folder: URL) throws {
+        let vendors = VendorRegistry(VendorRegistry.standard.definitions.filter(\.samples.benchmarked))
+        let base = ProcessInfo.processInfo.environment["CONNSYNC_BENCH_BASE"] ?? "http://127.0.0.1:8089"
+        let fixture = Fixture(vendors: vendors, count: sizeList[0], base: base, concurrency: concurrency)
+        for layout in Fixture.Layout.allCases {
+            try fixture.write(to: folder.appendingPathComponent(layout.rawValue), layout: layout, host: Session.host)
+        }
+        try fixture.seed(host: Session.host).jsonData(secrets: .reveal).write(to: folder.appendingPathComponent("seed.json"))
+        print("wrote \(folder.path): one-file/, per-connection/, seed.json (emulator at \(base)); secrets: \(Fixture.environment.keys.sorted().joined(separator: ", "))")
     }
 }

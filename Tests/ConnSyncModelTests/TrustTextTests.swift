@@ -62,6 +62,10 @@ struct TrustTextTests {
         #expect(SecretKeys.hasURLUserinfo("https://admin:p#ss@db.internal"))
         #expect(SecretKeys.hasURLUserinfo("https://admin:pa/ss@db.internal"))
         #expect(!SecretKeys.hasURLUserinfo("mail@example.com"))
+        #expect(!SecretKeys.hasURLUserinfo("https://db.internal/x and mail@example.com"))
+        #expect(SecretKeys.hasURLUserinfo("x://@"))
+        #expect(!SecretKeys.hasURLUserinfo("://"))
+        #expect(SecretKeys.hasURLUserinfo("a://b c://user@host"))
     }
 
     @Test func everyKnownSecretIsRedactedInEveryForm() {
@@ -74,6 +78,24 @@ struct TrustTextTests {
         #expect(redacted.contains("(sensitive)"))
         // Shorter than four characters: not searched (it would garble every message).
         #expect(redacted.contains("short abc"))
+    }
+
+    @Test func overlappingSecretsLeaveNoTailShowing() {
+        // The earlier secret starts first; the later one overlaps it: every byte of both goes.
+        let redactor = Redactor(secrets: ["abcd1234", "1234wxyz-tail"])
+        #expect(redactor.redact("xx abcd1234wxyz-tail yy") == "xx (sensitive) yy")
+        #expect(redactor.redact("abcd1234 and 1234wxyz-tail") == "(sensitive) and (sensitive)")
+        #expect(redactor.redact("abcd1234abcd1234") == "(sensitive)(sensitive)")
+        #expect(redactor.containsSecret("…1234wxyz-tail…"))
+        #expect(!redactor.containsSecret("abcd123 1234wxyz"))
+        #expect(redactor.redact("nothing here") == "nothing here")
+        // Every position is looked at, the last one included.
+        #expect(redactor.redact("zzabcd1234") == "zz(sensitive)")
+    }
+
+    @Test func aSharedSecretIsKeptOnce() {
+        let redactor = Redactor(secrets: Array(repeating: "same-password", count: 5_000) + ["other-secret"])
+        #expect(redactor.redact("same-password other-secret") == "(sensitive) (sensitive)")
     }
 
     @Test func vendorTextIsEscapedBoundedAndNeverCutInsideASecret() {
