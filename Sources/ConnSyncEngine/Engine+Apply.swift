@@ -20,8 +20,13 @@ extension Engine {
         let providers = run.providers
         let journal = StateJournal(store: store, clock: clock)
         let keeper = RecordKeeper(run: run, hasher: SecretHasher(key: try await store.secretKey()), now: clock.date())
+        // A window of tasks per provider, not one task per change at once: thousands of
+        // children waiting on limiters cost the runtime more than the requests did. Each
+        // provider's window is refilled from its own queue, so a slow vendor cannot take
+        // the others' places.
+        var queues = Dictionary(grouping: run.plan.actionable, by: \.address.provider).mapValues { ArraySlice($0) }
         let outcomes = await withTaskGroup(of: ChangeResult.self) { group in
-            for change in run.plan.actionable {
+            func start(_ change: Change) {
                 group.addTask {
                     delegate.engine(.changeStarted(change))
                     let start = clock.now()
@@ -33,8 +38,17 @@ extension Engine {
                     return result
                 }
             }
+            for name in queues.keys.sorted() {
+                for _ in 0..<Self.applyWindow {
+                    guard let change = queues[name]?.popFirst() else { break }
+                    start(change)
+                }
+            }
             var collected: [ChangeResult] = []
-            for await result in group { collected.append(result) }
+            for await result in group {
+                collected.append(result)
+                if let next = queues[result.address.provider]?.popFirst() { start(next) }
+            }
             return collected
         }
         // Connections already in step: remember their remote id, drop hashes of secrets no
@@ -64,6 +78,10 @@ extension Engine {
         }
         return report
     }
+
+    /// Changes of one provider in progress at once (each still waits for the provider's
+    /// concurrency and rate limits).
+    public static let applyWindow = 64
 
     /// One change: refused, or begun in state, sent, and settled.
     private static func send(_ change: Change, provider: (any Provider)?, keeper: RecordKeeper, journal: StateJournal) async

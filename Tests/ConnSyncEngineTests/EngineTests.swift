@@ -131,4 +131,37 @@ struct EngineTests {
             #expect(provider.calls.observed == 0 && provider.calls.sent.isEmpty)
         }
     }
+
+    @Test func applyKeepsAWindowOfChangesPerProviderInProgress() async throws {
+        try await withFixture { fixture in
+            let connections = (0..<200).map { index in
+                DesiredConnection(
+                    address: Address(provider: "wm", name: String(format: "n%03d", index)), vendor: .wiremockCloud,
+                    fields: DatabaseFields(
+                        engine: .postgresql, host: "db.internal", port: 5432, database: "orders", username: "app",
+                        password: .resolved("pw-n", source: .environment("PW"))))
+            }
+            let desired = DesiredState(
+                source: SourceInfo(kind: .directory, location: "test"), providers: [EngineFixture.config], databases: [], connections: connections)
+            let gate = Gate()
+            let inside = Counter()
+            let provider = fixture.provider(beforeApply: {
+                inside.add()
+                await gate.wait()
+            })
+            let engine = fixture.engine(provider)
+            let options = fixture.options
+            let run = Task { try await engine.reconcile(desired, options) { _ in .apply } }
+            #expect(try await fixture.eventually { inside.value == Engine.applyWindow })
+            // Held at the vendor, the window is full: no further change begins.
+            for _ in 0..<20 { await Task.yield() }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(inside.value == Engine.applyWindow)
+            await gate.open()
+            let result = try await run.value
+            #expect(result.report?.results.count == 200)
+            #expect(result.report?.results.allSatisfy { if case .succeeded = $0.outcome { true } else { false } } == true)
+            #expect(provider.calls.sent.count == 200)
+        }
+    }
 }
