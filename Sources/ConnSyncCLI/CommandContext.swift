@@ -27,8 +27,10 @@ struct CommandContext: Sendable {
 
     // MARK: desired state
 
-    /// The source the options name (a folder, or a commit of a git repository).
-    func source(_ options: SourceSpec) throws -> any DesiredStateSource {
+    /// The source the options name (a folder, or a commit of a git repository). A folder's
+    /// git status (HEAD and dirty flag) is looked up only with `workTreeStatus`; the loads
+    /// below look it up alongside the files instead (``WorkTreeLookup``).
+    func source(_ options: SourceSpec, workTreeStatus: Bool = true) throws -> any DesiredStateSource {
         if let repo = options.repo {
             return try GitSource.open(
                 repository: repo, ref: options.ref, path: options.path, cacheDirectory: gitCacheDirectory(),
@@ -36,11 +38,15 @@ struct CommandContext: Sendable {
         }
         let directory = options.dir ?? "."
         var info = SourceInfo(kind: .directory, location: URL(fileURLWithPath: directory).standardizedFileURL.path)
-        if let status = gitWorkTreeStatus(containing: directory) {
-            info.commit = status.commitID
-            info.isDirty = status.isDirty
-        }
+        if workTreeStatus { WorkTreeLookup(directory: directory).complete(&info) }
         return DirectorySource(directory: directory, info: info)
+    }
+
+    /// The source, and for a folder its git status being looked up meanwhile: `git status`
+    /// of a large work tree costs as much as loading it, so the two run side by side.
+    func sourceWithLookup(_ options: SourceSpec) throws -> (any DesiredStateSource, WorkTreeLookup?) {
+        let source = try self.source(options, workTreeStatus: false)
+        return (source, options.repo == nil ? WorkTreeLookup(directory: options.dir ?? ".") : nil)
     }
 
     /// The commit `--ref` points at now (fetched first for a URL), without reading the files;
@@ -87,9 +93,10 @@ struct CommandContext: Sendable {
     /// trusted source secret commands are checked against (plan, apply).
     func loadDesired(_ options: SourceOptions, resolveSecrets: Bool, allowPlaintext: Bool, trust: TrustSpec? = nil) throws -> DesiredState {
         let source: any DesiredStateSource
+        let lookup: WorkTreeLookup?
         let load: LoadOptions
         do {
-            source = try self.source(options.spec)
+            (source, lookup) = try sourceWithLookup(options.spec)
             load = try loadOptions(options.spec, resolveSecrets: resolveSecrets, allowPlaintext: allowPlaintext, trust: trust)
         } catch let exit as ExitCode {
             throw exit
@@ -104,12 +111,13 @@ struct CommandContext: Sendable {
             console.error("Error: \(empty)")
             throw ExitCode(1)
         }
-        guard let state = result.state else {
+        guard var state = result.state else {
             for error in result.errors { console.error("Error: \(ErrorText.describe(error))") }
             let count = result.errors.count
             console.error("\(count) error\(count == 1 ? "" : "s") in the desired state; nothing was sent to any vendor.")
             throw ExitCode(1)
         }
+        lookup?.complete(&state.source)
         return state
     }
 
@@ -128,12 +136,13 @@ struct CommandContext: Sendable {
     /// controller's logs). Each call is a load: secret commands run again (a rotated vault
     /// secret is picked up).
     func loadDesiredQuietly(_ options: SourceSpec, allowPlaintext: Bool, trust: TrustSpec? = nil) throws -> DesiredState {
-        let source = try self.source(options)
+        let (source, lookup) = try sourceWithLookup(options)
         let loader = DesiredStateLoader(
             options: try loadOptions(options, resolveSecrets: true, allowPlaintext: allowPlaintext, trust: trust),
             resolver: secretResolver(options), vendors: vendors.catalog)
         let result = loader.load(from: source)
-        guard let state = result.state else { throw DiagnosticsError(result.errors) }
+        guard var state = result.state else { throw DiagnosticsError(result.errors) }
+        lookup?.complete(&state.source)
         return state
     }
 
@@ -206,5 +215,26 @@ struct CommandContext: Sendable {
         return TransportStack(
             base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
             vendors: vendors, parallelism: parallelism, clock: clock, delegate: delegate, redactor: desired.redactor)
+    }
+}
+
+/// A folder's git status, looked up on a thread of its own from the moment it is created.
+final class WorkTreeLookup: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var status: (commitID: String, isDirty: Bool)?
+
+    init(directory: String) {
+        Thread.detachNewThread { [self] in
+            status = gitWorkTreeStatus(containing: directory)
+            done.signal()
+        }
+    }
+
+    /// Waits for the lookup, then records HEAD and the dirty flag in `info`.
+    func complete(_ info: inout SourceInfo) {
+        done.wait()
+        guard let status else { return }
+        info.commit = status.commitID
+        info.isDirty = status.isDirty
     }
 }

@@ -38,16 +38,22 @@ extension Engine {
                     return result
                 }
             }
-            for name in queues.keys.sorted() {
-                for _ in 0..<Self.applyWindow {
-                    guard let change = queues[name]?.popFirst() else { break }
-                    start(change)
+            // Refilled half a window at a time: changes begun together share one state commit
+            // (one by one, every request would wait for a transaction of its own).
+            var running: [String: Int] = [:]
+            func fill(_ name: String) {
+                while running[name, default: 0] < Self.applyWindow, let next = queues[name]?.popFirst() {
+                    start(next)
+                    running[name, default: 0] += 1
                 }
             }
+            for name in queues.keys.sorted() { fill(name) }
             var collected: [ChangeResult] = []
             for await result in group {
                 collected.append(result)
-                if let next = queues[result.address.provider]?.popFirst() { start(next) }
+                let name = result.address.provider
+                running[name, default: 1] -= 1
+                if running[name, default: 0] <= Self.applyWindow / 2 { fill(name) }
             }
             return collected
         }

@@ -181,7 +181,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
         }
         try await run { db in
             if !rows.isEmpty {
-                let statement = try db.makeStatement(
+                let statement = try db.cachedStatement(
                     sql: """
                         INSERT INTO connection_record
                             (provider, name, vendor, remote_id, created_by_connsync, secret_hashes, applied_value_hash, last_commit, updated_at, pending)
@@ -194,7 +194,7 @@ public final class SQLiteStateStore: StateStore, @unchecked Sendable {
                 for arguments in rows { try statement.execute(arguments: arguments) }
             }
             if !removals.isEmpty {
-                let statement = try db.makeStatement(sql: "DELETE FROM connection_record WHERE provider = ? AND name = ?")
+                let statement = try db.cachedStatement(sql: "DELETE FROM connection_record WHERE provider = ? AND name = ?")
                 for address in removals { try statement.execute(arguments: [address.provider, address.name]) }
             }
         }

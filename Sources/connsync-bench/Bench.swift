@@ -34,6 +34,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("plan-runs"), help: "Converged plans timed per size and layout; the median is reported with the range.")
     var planRuns: Int = 5
 
+    @Option(name: .customLong("apply-runs"), help: "Applies of every connection changed, per size and layout (the host moves back and forth).")
+    var applyRuns: Int = 3
+
     @Option(name: .long, help: ArgumentHelp("The connsync binary (default: next to this one).", valueName: "PATH"))
     var connsync: String?
 
@@ -47,7 +50,7 @@ struct Bench: AsyncParsableCommand {
     var sizeList: [Int] { sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 10 }), latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 0, planRuns >= 1
+        guard !sizeList.isEmpty, sizeList.allSatisfy({ $0 >= 10 }), latencyMilliseconds >= 0, concurrency >= 1, baselineInFlight >= 0, planRuns >= 1, applyRuns >= 1
         else {
             throw ValidationError("use sizes of at least 10 connections, a latency of 0 ms or more, a concurrency and plan runs of 1 or more")
         }
@@ -78,7 +81,7 @@ struct Bench: AsyncParsableCommand {
             var report = Report(latency: .milliseconds(latencyMilliseconds), inFlight: min(64, concurrency * vendors.definitions.count))
             for size in sizeList {
                 let fixture = Fixture(vendors: vendors, count: size, base: emulator.baseURL, concurrency: concurrency)
-                let session = Session(binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture, planRuns: planRuns)
+                let session = Session(binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture, planRuns: planRuns, applyRuns: applyRuns)
                 var measured = SizeFigures(size: size, layouts: [], baseline: nil)
                 for layout in Fixture.Layout.allCases { measured.layouts.append(try await session.measure(layout)) }
                 if baselineInFlight > 0, size <= baselineMaximum { measured.baseline = try await session.baseline(inFlight: baselineInFlight) }

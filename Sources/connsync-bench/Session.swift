@@ -9,17 +9,22 @@ import NIOHTTP1
 struct LayoutFigures {
     var layout: Fixture.Layout
     var yamlBytes: Int
-    var validate: Timing
+    /// `connsync validate` runs, in order.
+    var validates: [Timing]
     /// Converged plans, in order.
     var plans: [Timing]
     /// Seconds from process start to the first vendor call, per plan.
     var firstRequest: [Double]
     var planRequests: Int
     var planEmulatorCPU: Duration
-    var apply: Timing
+    /// Applies that change every connection (the host moves back and forth), in order.
+    var applies: [Timing]
     var applyWrites: Int
     var applyEmulatorCPU: Duration
     var secondApplyWrites: Int
+
+    var validate: Timing { Report.median(validates) }
+    var apply: Timing { Report.median(applies) }
 }
 
 /// One benchmark run at one size: the emulator seeded, then per layout validate, a warm-up
@@ -31,6 +36,7 @@ struct Session {
     let admin: HTTPClient
     let fixture: Fixture
     let planRuns: Int
+    let applyRuns: Int
 
     static let host = "db.internal"
     static let movedHost = "db-moved.internal"
@@ -43,7 +49,8 @@ struct Session {
         try fixture.write(to: folder, layout: layout, host: Self.host)
         let yamlBytes = Self.bytes(under: folder)
 
-        let validate = try connsync(["validate", "--dir", folder.path]).timing
+        var validates: [Timing] = []
+        for _ in 0..<planRuns { validates.append(try connsync(["validate", "--dir", folder.path]).timing) }
         // Warm-up: the passwords are applied once (state records their hashes).
         _ = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"], allow: [0, 1])
 
@@ -62,21 +69,27 @@ struct Session {
             if let at = summary["firstAt"]?.numberValue { first.append(at - plan.timing.startedAt) }
         }
 
-        // Every connection changed: every host moved.
-        try fixture.write(to: folder, layout: layout, host: Self.movedHost)
-        try await admin(.DELETE, "/_emulator/requests")
-        let before = emulator.cpu
-        let apply = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
-        let applyEmulator = emulator.cpu - before
-        let writes = try await requestSummary()["writes"]?.intValue ?? 0
+        // Every connection changed: every host moved (and back again, run after run).
+        var applies: [Timing] = []
+        var writes = 0
+        var applyEmulator: Duration = .zero
+        for run in 0..<applyRuns {
+            try fixture.write(to: folder, layout: layout, host: run % 2 == 0 ? Self.movedHost : Self.host)
+            try await admin(.DELETE, "/_emulator/requests")
+            let before = emulator.cpu
+            let apply = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
+            applyEmulator = emulator.cpu - before
+            applies.append(apply.timing)
+            writes = try await requestSummary()["writes"]?.intValue ?? 0
+        }
 
         try await admin(.DELETE, "/_emulator/requests")
         _ = try connsync(["apply", "--dir", folder.path, "--state", state, "--auto-approve"])
         let secondWrites = try await requestSummary()["writes"]?.intValue ?? 0
         try? FileManager.default.removeItem(at: folder)
         return LayoutFigures(
-            layout: layout, yamlBytes: yamlBytes, validate: validate, plans: plans, firstRequest: first, planRequests: requests,
-            planEmulatorCPU: emulatorCPU, apply: apply.timing, applyWrites: writes, applyEmulatorCPU: applyEmulator,
+            layout: layout, yamlBytes: yamlBytes, validates: validates, plans: plans, firstRequest: first, planRequests: requests,
+            planEmulatorCPU: emulatorCPU, applies: applies, applyWrites: writes, applyEmulatorCPU: applyEmulator,
             secondApplyWrites: secondWrites)
     }
 

@@ -75,47 +75,39 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         }
     }
 
+    /// One request on AsyncHTTPClient's event-loop API: its deadline covers the whole
+    /// exchange, body included (the async API's ends with the response head), so no timer
+    /// or extra task is needed per request, and the body is gathered on the event loop.
     private func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        outgoing.headers.add(name: "User-Agent", value: ConnSyncVersion.userAgent)
-        outgoing.headers.add(name: "Accept", value: "application/json")
-        if let body = request.body {
-            outgoing.headers.add(name: "Content-Type", value: "application/json")
-            outgoing.body = .bytes(ByteBuffer(bytes: body))
-        }
-        for header in request.headers {
-            outgoing.headers.replaceOrAdd(name: header.name, value: header.value)
-        }
+        var headers = NIOHTTP1.HTTPHeaders()
+        headers.add(name: "User-Agent", value: ConnSyncVersion.userAgent)
+        headers.add(name: "Accept", value: "application/json")
+        if request.body != nil { headers.add(name: "Content-Type", value: "application/json") }
+        for header in request.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
         let timeout = request.timeout ?? defaultTimeout
-        let request = request
-        let expired = Flag()
-        let work = Task { try await self.perform(outgoing, for: request, timeout: timeout) }
-        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
-            expired.set()
-            work.cancel()
-        }
-        defer { timer.cancel() }
+        let limit = min(request.maximumBodySize ?? maximumBodySize, maximumBodySize)
+        let outgoing: HTTPClient.Request
         do {
-            return try await withTaskCancellationHandler {
-                try await work.value
-            } onCancel: {
-                work.cancel()
-            }
+            outgoing = try HTTPClient.Request(
+                url: request.url, method: HTTPMethod(rawValue: request.method), headers: headers, body: request.body.map { .bytes($0) })
         } catch {
-            if expired.isSet { throw TransportError.timedOut(url: request.url, after: timeout) }
-            throw error
+            throw TransportError.invalidURL(request.url)
         }
-    }
-
-    /// The request and its whole body, errors mapped.
-    private func perform(_ outgoing: HTTPClientRequest, for request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
+        guard !Task.isCancelled else { throw TransportError.cancelledBeforeSending }
+        let task = client.execute(
+            request: outgoing, delegate: ResponseAccumulator(request: outgoing, maxBodySize: limit),
+            deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)))
         do {
-            let response = try await client.execute(outgoing, timeout: TimeAmount.nanoseconds(Self.nanoseconds(timeout)))
-            let buffer = try await response.body.collect(upTo: min(request.maximumBodySize ?? maximumBodySize, maximumBodySize))
-            var headers = HTTPHeaders()
-            for (name, value) in response.headers { headers.add(name: name, value: value) }
-            return HTTPResponse(status: Int(response.status.code), headers: headers, body: Data(buffer.readableBytesView))
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            var body = Data()
+            if let buffer = response.body { body = Data(buffer.readableBytesView) }
+            var answered = HTTPHeaders()
+            for (name, value) in response.headers { answered.add(name: name, value: value) }
+            return HTTPResponse(status: Int(response.status.code), headers: answered, body: body)
         } catch let error as HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
@@ -131,8 +123,10 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             }
         } catch is CancellationError {
             throw TransportError.cancelled
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            throw TransportError.bodyTooLarge(url: request.url, limit: limit)
         } catch is NIOTooManyBytesError {
-            throw TransportError.bodyTooLarge(url: request.url, limit: min(request.maximumBodySize ?? maximumBodySize, maximumBodySize))
+            throw TransportError.bodyTooLarge(url: request.url, limit: limit)
         } catch {
             throw TransportError.connectionFailed(url: request.url, reason: Self.reason(error))
         }
@@ -242,13 +236,4 @@ private final class HostRamps: @unchecked Sendable {
         let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         return String(url[..<end])
     }
-}
-
-/// Set once by the deadline timer, read by the request.
-private final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }
