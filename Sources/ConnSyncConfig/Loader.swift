@@ -73,29 +73,41 @@ public struct DesiredStateLoader: Sendable {
 
     public func load(files: [SourceFile], source: any DesiredStateSource) -> LoadResult {
         let sink = DiagnosticSink()
-        var parsedDocuments: [YDocument] = []
-        var brokenFiles = 0
-        // Files parse independently: spread them over the cores (order is kept).
-        for (parsed, problems) in Parallel.map(files, minimumCount: 64, { YAMLReader.documents(of: $0) }) {
-            parsedDocuments += parsed
-            sink.add(problems)
-            if !problems.isEmpty { brokenFiles += 1 }
+        // Files, and chunks of a large file, are read and checked on their own, spread over
+        // the cores (order is kept); a unit's YAML tree is dropped once its documents are
+        // checked. Secret commands run one at a time, so with them the units go in order.
+        let units = files.flatMap(YAMLReader.units)
+        let outcomes = Parallel.map(units, minimumCount: options.allowSecretCommands ? Int.max : 2) { unit in
+            self.check(unit, source: source)
         }
-        let documents = ForeignDocuments.setAside(parsedDocuments, sink: sink)
-        let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink, vendors: vendors)
         var providers: [ParsedProvider] = []
         var databases: [ParsedDatabase] = []
         var connections: [ParsedConnection] = []
         var invalid: [DocumentKind: Set<String>] = [:]
-        for document in documents {
-            switch checker.check(document) {
-            case .provider(let provider)?: providers.append(provider)
-            case .database(let database)?: databases.append(database)
-            case .connection(let connection)?: connections.append(connection)
-            case .invalid(let kind, let name)?: invalid[kind, default: []].insert(name)
-            case nil: break
+        var foreign: [ForeignDocuments.Found] = []
+        var brokenFiles = 0
+        var documentCount = 0
+        var brokenFile: String?
+        for (unit, outcome) in zip(units, outcomes) {
+            // Reading a file stops at its first syntax error: later chunks count for nothing.
+            if brokenFile == unit.file.path { continue }
+            sink.add(outcome.diagnostics)
+            foreign += outcome.foreign
+            documentCount += outcome.documentCount
+            for parsed in outcome.parsed {
+                switch parsed {
+                case .provider(let provider): providers.append(provider)
+                case .database(let database): databases.append(database)
+                case .connection(let connection): connections.append(connection)
+                case .invalid(let kind, let name): invalid[kind, default: []].insert(name)
+                }
+            }
+            if outcome.failed {
+                brokenFiles += 1
+                brokenFile = unit.file.path
             }
         }
+        ForeignDocuments.report(foreign, sink: sink)
         let references = CrossReferences(sink: sink, source: source.info, vendors: vendors)
         let state = references.resolve(
             providers: providers, databases: databases, connections: connections, invalid: invalid, namesComplete: brokenFiles == 0)
@@ -109,7 +121,35 @@ public struct DesiredStateLoader: Sendable {
         let diagnostics = sink.sorted
         let hasErrors = diagnostics.contains { $0.severity == .error }
         return LoadResult(
-            state: hasErrors ? nil : state, diagnostics: diagnostics, providers: providers.map(\.config), documentCount: parsedDocuments.count)
+            state: hasErrors ? nil : state, diagnostics: diagnostics, providers: providers.map(\.config), documentCount: documentCount)
+    }
+
+    /// What one unit yields: its YAML problems and its documents checked, each with its
+    /// own diagnostics (gathered here, merged in order by the caller).
+    struct UnitOutcome: Sendable {
+        var parsed: [ParsedDocument] = []
+        var foreign: [ForeignDocuments.Found] = []
+        var diagnostics: [Diagnostic] = []
+        var documentCount = 0
+        /// The unit had a YAML problem.
+        var failed = false
+    }
+
+    func check(_ unit: YAMLUnit, source: any DesiredStateSource) -> UnitOutcome {
+        let sink = DiagnosticSink()
+        let (documents, problems) = unit.read()
+        sink.add(problems)
+        var outcome = UnitOutcome(documentCount: documents.count, failed: !problems.isEmpty)
+        let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink, vendors: vendors)
+        for document in documents {
+            if let found = ForeignDocuments.found(document) {
+                outcome.foreign.append(found)
+            } else if let parsed = checker.check(document) {
+                outcome.parsed.append(parsed)
+            }
+        }
+        outcome.diagnostics = sink.all
+        return outcome
     }
 }
 
@@ -145,14 +185,14 @@ final class DiagnosticSink: @unchecked Sendable {
 
 // MARK: - parsed documents (before cross-references)
 
-struct ParsedProvider {
+struct ParsedProvider: Sendable {
     var config: ProviderConfig
     var location: SourceLocation
     /// Where `metadata.name` is (duplicate names are reported there).
     var nameLocation: SourceLocation
 }
 
-struct ParsedDatabase {
+struct ParsedDatabase: Sendable {
     var definition: DatabaseDefinition
     var location: SourceLocation
     var nameLocation: SourceLocation
@@ -160,7 +200,7 @@ struct ParsedDatabase {
     var fieldLocations: [CommonField: SourceLocation]
 }
 
-struct ParsedConnection {
+struct ParsedConnection: Sendable {
     var id: DocumentID
     var name: String
     var labels: [String: String]
@@ -180,7 +220,7 @@ struct ParsedConnection {
     var hasErrors = false
 }
 
-enum ParsedDocument {
+enum ParsedDocument: Sendable {
     case provider(ParsedProvider)
     case database(ParsedDatabase)
     case connection(ParsedConnection)

@@ -43,10 +43,13 @@ struct YAMLEventReader {
     /// Documents started so far (libyaml's document-start events), for 1-based indices.
     private(set) var documentIndex = 0
 
-    init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0) {
+    /// - Parameter documentsBefore: documents of the file before `range`, so that indices
+    ///   count through the file.
+    init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0, documentsBefore: Int = 0) {
         self.file = file
         self.range = range ?? 0..<file.contents.count
         self.lineOffset = lineOffset
+        documentIndex = documentsBefore
     }
 
     mutating func read() -> ([YDocument], [Diagnostic]) {

@@ -111,41 +111,33 @@ enum YAMLReader {
     /// Deeper nesting is refused: nothing in the format needs it, and it bounds recursion.
     static let maximumDepth = 64
 
-    /// Every non-empty document of `file`, and the diagnostics of what could not be parsed.
-    /// Read with libyaml's event API: anchors and aliases are refused at the event that
-    /// names them, so nothing is ever expanded.
+    /// Every non-empty document of `file`, and the diagnostics of what could not be parsed
+    /// (reading stops at the first syntax error). Read with libyaml's event API: anchors and
+    /// aliases are refused at the event that names them, so nothing is ever expanded.
     static func documents(of file: SourceFile) -> ([YDocument], [Diagnostic]) {
-        let start = SourceLocation(file: file.displayPath, line: 1, column: 1)
-        guard file.contents.count <= maximumFileSize else {
-            return ([], [Diagnostic(code: "yaml-size", message: "the file is larger than \(maximumFileSize >> 20) MiB; split it", location: start)])
-        }
-        guard Self.isUTF8(file.contents) else {
-            return ([], [Diagnostic(code: "yaml-encoding", message: "the file is not UTF-8 text", location: start)])
-        }
-        let chunks = YAMLChunks.split(file.contents, parts: Parallel.cores)
-        guard chunks.count > 1 else {
-            var reader = YAMLEventReader(file: file)
-            return reader.read()
-        }
-        // A large file's documents are read in parallel, one chunk of whole documents per
-        // core; the result is what one reader gives: documents in order, numbered through the
-        // file, and reading stops at the first syntax error.
-        let results = Parallel.map(chunks, minimumCount: 2) { chunk -> ([YDocument], [Diagnostic], Int) in
-            var reader = YAMLEventReader(file: file, range: chunk.range, lineOffset: chunk.lineOffset)
-            let (documents, problems) = reader.read()
-            return (documents, problems, reader.documentIndex)
-        }
         var documents: [YDocument] = []
-        var before = 0
-        for (chunkDocuments, problems, started) in results {
-            for var document in chunkDocuments {
-                document.index += before
-                documents.append(document)
-            }
+        for unit in units(of: file) {
+            let (read, problems) = unit.read()
+            documents += read
             if !problems.isEmpty { return (documents, problems) }
-            before += started
         }
         return (documents, [])
+    }
+
+    /// What of `file` can be read on its own: the whole file, or (a large one) chunks of
+    /// whole documents; a file too large or not UTF-8 is one unit holding its problem.
+    static func units(of file: SourceFile) -> [YAMLUnit] {
+        let start = SourceLocation(file: file.displayPath, line: 1, column: 1)
+        guard file.contents.count <= maximumFileSize else {
+            let problem = Diagnostic(code: "yaml-size", message: "the file is larger than \(maximumFileSize >> 20) MiB; split it", location: start)
+            return [YAMLUnit(file: file, chunk: nil, problem: problem)]
+        }
+        guard Self.isUTF8(file.contents) else {
+            return [YAMLUnit(file: file, chunk: nil, problem: Diagnostic(code: "yaml-encoding", message: "the file is not UTF-8 text", location: start))]
+        }
+        let chunks = YAMLChunks.split(file.contents)
+        guard chunks.count > 1 else { return [YAMLUnit(file: file, chunk: nil, problem: nil)] }
+        return chunks.map { YAMLUnit(file: file, chunk: $0, problem: nil) }
     }
 
     /// ASCII is checked byte by byte; other text is decoded once.
@@ -160,63 +152,111 @@ enum YAMLReader {
 
 }
 
+/// One part of a file read on its own: all of it, or a chunk of whole documents.
+struct YAMLUnit: Sendable {
+    var file: SourceFile
+    /// nil: the whole file.
+    var chunk: YAMLChunks.Chunk?
+    /// Why the file cannot be read at all.
+    var problem: Diagnostic?
+
+    /// The unit's documents (numbered through the file) and its syntax error, if any.
+    func read() -> ([YDocument], [Diagnostic]) {
+        if let problem { return ([], [problem]) }
+        var reader = YAMLEventReader(
+            file: file, range: chunk?.range, lineOffset: chunk?.lineOffset ?? 0, documentsBefore: chunk?.documentsBefore ?? 0)
+        return reader.read()
+    }
+}
+
 /// Splits a large YAML stream into chunks of whole documents, at `---` lines, so that they
-/// can be parsed in parallel. A document marker at the start of a line always starts a
+/// can be read one after another (a chunk's tree is dropped once its documents are
+/// checked) and in parallel. A document marker at the start of a line always starts a
 /// document (YAML forbids it inside a quoted or block scalar), so a chunk parses as the same
 /// documents. A file with directives (`%YAML`, `%TAG`: they belong to the next document) is
 /// never split.
 enum YAMLChunks {
-    /// Files smaller than this are read whole.
-    static let minimumSize = 256 << 10
+    /// Files smaller than twice this are read whole; larger ones in chunks of about this.
+    static let chunkSize = 256 << 10
 
     struct Chunk: Sendable {
         var range: Range<Int>
         /// Newlines before `range`.
         var lineOffset: Int
+        /// Documents the file starts before `range` (libyaml's document-start events).
+        var documentsBefore: Int
     }
 
-    static func split(_ contents: Data, parts: Int) -> [Chunk] {
-        let whole = [Chunk(range: 0..<contents.count, lineOffset: 0)]
-        guard parts > 1, contents.count >= minimumSize else { return whole }
+    static func split(_ contents: Data, chunkSize: Int = Self.chunkSize) -> [Chunk] {
+        let whole = [Chunk(range: 0..<contents.count, lineOffset: 0, documentsBefore: 0)]
+        guard contents.count >= 2 * chunkSize else { return whole }
         return contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Chunk] in
             let bytes = raw.bindMemory(to: UInt8.self)
             let count = bytes.count
-            if count > 0, bytes[0] == UInt8(ascii: "%") { return whole }
-            // Every line start: a directive refuses splitting, a `---` line is a boundary.
+            // Every line start: a directive refuses splitting, a `---` line is a boundary,
+            // and content before the first boundary is an implicit first document.
             var boundaries: [Int] = []
-            var index = 0
-            while let newline = nextNewline(bytes, from: index) {
-                let start = newline + 1
-                if start < count, bytes[start] == UInt8(ascii: "%") { return whole }
-                if isDocumentStart(bytes, at: start) { boundaries.append(start) }
-                index = start
+            var implicitFirst = false
+            var start = 0
+            while start < count {
+                if bytes[start] == UInt8(ascii: "%") { return whole }
+                if isDocumentStart(bytes, at: start) {
+                    boundaries.append(start)
+                } else if boundaries.isEmpty, !implicitFirst, hasContent(bytes, line: start) {
+                    implicitFirst = true
+                }
+                guard let newline = nextNewline(bytes, from: start) else { break }
+                start = newline + 1
             }
             var cuts: [Int] = []
-            var nextBoundary = 0
-            for part in 1..<parts {
-                let target = count * part / parts
-                while nextBoundary < boundaries.count, boundaries[nextBoundary] < target { nextBoundary += 1 }
-                guard nextBoundary < boundaries.count else { break }
-                let cut = boundaries[nextBoundary]
+            var next = 0
+            var target = chunkSize
+            while target < count - chunkSize / 2 {
+                while next < boundaries.count, boundaries[next] < target { next += 1 }
+                guard next < boundaries.count else { break }
+                let cut = boundaries[next]
                 if cut > (cuts.last ?? 0) { cuts.append(cut) }
+                target = cut + chunkSize
             }
             guard !cuts.isEmpty else { return whole }
             var chunks: [Chunk] = []
             var lower = 0
             var lines = 0
+            var boundaryIndex = 0
             for upper in cuts + [count] {
-                chunks.append(Chunk(range: lower..<upper, lineOffset: lines))
-                for byte in bytes[lower..<upper] where byte == UInt8(ascii: "\n") { lines += 1 }
+                while boundaryIndex < boundaries.count, boundaries[boundaryIndex] < lower { boundaryIndex += 1 }
+                chunks.append(Chunk(range: lower..<upper, lineOffset: lines, documentsBefore: boundaryIndex + (implicitFirst ? 1 : 0)))
+                lines += newlines(bytes, lower..<upper)
                 lower = upper
             }
             return chunks
         }
     }
 
+    private static func newlines(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var lines = 0
+        var index = range.lowerBound
+        while index < range.upperBound, let newline = nextNewline(bytes, from: index), newline < range.upperBound {
+            lines += 1
+            index = newline + 1
+        }
+        return lines
+    }
+
     private static func nextNewline(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
         guard index < bytes.count, let base = bytes.baseAddress else { return nil }
         guard let found = memchr(base + index, 0x0A, bytes.count - index) else { return nil }
         return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
+    }
+
+    /// Whether the line at `start` holds a token: not blank, not a comment, not the byte
+    /// order mark alone. (A `...` counts: at the start of a stream libyaml opens an implicit,
+    /// empty document for it.)
+    private static func hasContent(_ bytes: UnsafeBufferPointer<UInt8>, line start: Int) -> Bool {
+        var index = start
+        if start == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D { index += 1 }
+        return index < bytes.count && bytes[index] != 0x0A && bytes[index] != UInt8(ascii: "#")
     }
 
     /// `---` at `start`, followed by a space, a tab, a line end or the end of the stream.

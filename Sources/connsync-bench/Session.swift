@@ -45,7 +45,8 @@ struct Session {
         let folder = work.appendingPathComponent("\(fixture.count)-\(layout.rawValue)")
         let state = "sqlite:" + folder.path + ".db"
         try await admin(.POST, "/_emulator/reset")
-        try await admin(.POST, "/_emulator/seed", body: fixture.seed(host: Self.host))
+        // In batches: the emulator takes bodies up to 16 MiB, and seeding appends.
+        for batch in Self.batches(of: fixture.seed(host: Self.host), size: 2_000) { try await admin(.POST, "/_emulator/seed", body: batch) }
         try fixture.write(to: folder, layout: layout, host: Self.host)
         let yamlBytes = Self.bytes(under: folder)
 
@@ -150,6 +151,18 @@ struct Session {
     func requestSummary() async throws -> Value {
         let response = try await admin.execute(HTTPClientRequest(url: fixture.base + "/_emulator/requests/summary"), timeout: .seconds(60))
         return try Value(json: Data(try await response.body.collect(upTo: 1 << 20).readableBytesView))
+    }
+
+    /// A seed (vendor → objects) cut into seeds of at most `size` objects each.
+    static func batches(of seed: Value, size: Int) -> [Value] {
+        var batches: [Value] = []
+        for (vendor, items) in (seed.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let all = items.arrayValue ?? []
+            for start in stride(from: 0, to: all.count, by: size) {
+                batches.append(.object([vendor: .array(Array(all[start..<min(start + size, all.count)]))]))
+            }
+        }
+        return batches
     }
 
     /// The bytes of every YAML file under `folder`.

@@ -8,8 +8,8 @@ import Testing
 @Suite("Large files")
 struct LargeFileTests {
     /// `count` connection documents, each 8 lines, after `validBase`.
-    static func connections(_ count: Int, change: [Int: String] = [:]) -> String {
-        var text = validBase
+    static func connections(_ count: Int, change: [Int: String] = [:], prefix: String = "") -> String {
+        var text = prefix + validBase
         for index in 0..<count {
             text += change[index] ?? Self.connection(index)
         }
@@ -22,40 +22,49 @@ struct LargeFileTests {
     }
 
     /// The 1-based line where connection `index`'s document starts (its `---`).
-    static func line(ofConnection index: Int) -> Int {
-        validBase.split(separator: "\n", omittingEmptySubsequences: false).count + index * 8
+    static func line(ofConnection index: Int, prefix: String = "") -> Int {
+        (prefix + validBase).split(separator: "\n", omittingEmptySubsequences: false).count + index * 8
     }
+
+    /// Enough documents for the file to be read in several chunks.
+    static let count = 4_000
 
     @Test func aLargeFileLoadsAsOneReaderWouldRead() throws {
-        let text = Self.connections(2_000)
-        #expect(text.utf8.count > 256 << 10)
+        let text = Self.connections(Self.count)
+        #expect(text.utf8.count > 3 * (256 << 10))
         let (result, rendered) = try loadFiles(["all.yaml": text])
         #expect(rendered.isEmpty)
-        #expect(result.state?.connections.count == 2_000)
-        #expect(result.documentCount == 2_000 + 9)
+        #expect(result.state?.connections.count == Self.count)
+        #expect(result.documentCount == Self.count + 9)
     }
 
-    @Test func positionsAndDocumentNumbersLateInALargeFileAreExact() throws {
-        let late = 1_900
+    /// The first document implicit (no `---`), or explicit after comments: numbering
+    /// through the chunks is the same.
+    @Test(arguments: ["", "# the desired state\n\n---\n", "\u{FEFF}# marked\n---\n"])
+    func positionsAndDocumentNumbersLateInALargeFileAreExact(_ prefix: String) throws {
+        let late = 3_900
         let text = Self.connections(
-            2_000,
+            Self.count,
             change: [
                 late: "---\n- not a mapping\n" + String(repeating: "#\n", count: 6),
-                1_950: Self.connection(1_950).replacingOccurrences(of: "database: orders_1950", with: "port: many"),
-            ])
+                3_950: Self.connection(3_950).replacingOccurrences(of: "database: orders_3950", with: "port: many"),
+            ], prefix: prefix)
         let (_, rendered) = try loadFiles(["all.yaml": text])
-        // validBase holds 9 documents: the list is document 9 + 1900 + 1.
-        #expect(rendered.contains { $0.hasPrefix("all.yaml:\(Self.line(ofConnection: late) + 1):1: document/#\(9 + late + 1):") })
-        let portLine = Self.line(ofConnection: 1_950) + 6
-        #expect(rendered.contains { $0.hasPrefix("all.yaml:\(portLine):") && $0.contains("Connection/conn-1950") && $0.contains("spec.port") }, "\(rendered)")
+        // validBase holds 9 documents: the list is document 9 + 3900 + 1.
+        #expect(
+            rendered.contains { $0.hasPrefix("all.yaml:\(Self.line(ofConnection: late, prefix: prefix) + 1):1: document/#\(9 + late + 1):") },
+            "\(rendered)")
+        let portLine = Self.line(ofConnection: 3_950, prefix: prefix) + 6
+        #expect(rendered.contains { $0.hasPrefix("all.yaml:\(portLine):") && $0.contains("Connection/conn-3950") && $0.contains("spec.port") }, "\(rendered)")
     }
 
     @Test func aSyntaxErrorLateInALargeFileIsReportedWhereItIs() throws {
         let broken = "---\napiVersion: connsync/v1\nkind: [Connection\nmetadata: {name: broken}\n"
-        let text = Self.connections(2_000, change: [1_990: broken])
+        let text = Self.connections(Self.count, change: [1_990: broken, 3_990: broken])
         let (result, rendered) = try loadFiles(["all.yaml": text])
         #expect(result.state == nil)
         let yaml = rendered.filter { $0.contains("invalid YAML") }
+        // Reading stops at the first: the later one, in a later chunk, is not reported.
         #expect(yaml.count == 1)
         // libyaml stops where the flow sequence cannot go on: the line after `kind: [`.
         let start = Self.line(ofConnection: 1_990)
@@ -63,16 +72,26 @@ struct LargeFileTests {
     }
 
     @Test func aDuplicateKeyLateInALargeFileIsReportedAtIt() throws {
-        let duplicate = Self.connection(1_500).replacingOccurrences(of: "kind: Connection\n", with: "kind: Connection\nkind: Connection\n")
-        let text = Self.connections(2_000, change: [1_500: duplicate])
+        let duplicate = Self.connection(3_500).replacingOccurrences(of: "kind: Connection\n", with: "kind: Connection\nkind: Connection\n")
+        let text = Self.connections(Self.count, change: [3_500: duplicate])
         let (_, rendered) = try loadFiles(["all.yaml": text])
-        #expect(rendered.first == "all.yaml:\(Self.line(ofConnection: 1_500) + 3):1: duplicate key 'kind' in one mapping; keep one", "\(rendered.prefix(2))")
+        #expect(rendered.first == "all.yaml:\(Self.line(ofConnection: 3_500) + 3):1: duplicate key 'kind' in one mapping; keep one", "\(rendered.prefix(2))")
     }
 
     @Test func aLargeFileWithADirectiveIsReadWhole() throws {
-        let text = "%YAML 1.1\n---\n" + Self.connections(2_000)
+        let text = "%YAML 1.1\n---\n" + Self.connections(Self.count)
         let (result, rendered) = try loadFiles(["all.yaml": text])
         #expect(rendered.isEmpty, "\(rendered.prefix(2))")
-        #expect(result.state?.connections.count == 2_000)
+        #expect(result.state?.connections.count == Self.count)
+    }
+
+    @Test func foreignDocumentsInSeveralChunksAreReportedOncePerFile() throws {
+        let manifest = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n#\n#\n#\n"
+        let text = Self.connections(Self.count, change: [100: manifest, 3_800: manifest])
+        let (_, rendered) = try loadFiles(["all.yaml": text])
+        let foreign = rendered.filter { $0.contains("not a connsync document") }
+        #expect(foreign.count == 1)
+        #expect(foreign.first?.hasPrefix("all.yaml:\(Self.line(ofConnection: 100) + 1):1:") == true, "\(foreign)")
+        #expect(foreign.first?.contains("(this file holds 2 such documents)") == true)
     }
 }
