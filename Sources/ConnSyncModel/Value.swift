@@ -10,7 +10,9 @@ public enum Value: Sendable, Hashable {
     case string(String)
     case array([Value])
     case object([String: Value])
-    case secret(Secret)
+    /// Boxed: a `Secret` is larger than any other payload, and unboxed it would make every
+    /// value (every element and field of every remote object) as large as itself.
+    indirect case secret(Secret)
 
     public static let emptyObject = Value.object([:])
 

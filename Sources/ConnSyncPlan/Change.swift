@@ -133,8 +133,13 @@ public struct Change: Sendable, Hashable {
     /// The desired connection in the normalized view (nil for a delete). Holds `.secret` leaves.
     public var after: Value?
     /// Paths whose values are masked in `before`/`after`: decided by the planner, for every
-    /// change (no-ops included).
-    public var sensitivePaths: [FieldPath]
+    /// change. A no-op's are worked out from ``sensitivity`` when asked for: most plans are
+    /// mostly no-ops, and most views never show them.
+    public var sensitivePaths: [FieldPath] {
+        get { decidedPaths ?? Array(Set(sensitivity.sensitivePaths(in: before ?? .null) + sensitivity.sensitivePaths(in: after ?? .null))).sorted() }
+        set { decidedPaths = newValue }
+    }
+    private var decidedPaths: [FieldPath]?
     /// The rule the planner decided with; ``masked()`` applies it to the request body.
     public var sensitivity: Sensitivity
     /// Notes shown under the change (skipped inherited fields, ...).
@@ -144,6 +149,8 @@ public struct Change: Sendable, Hashable {
     /// What state records once the change succeeded (nil for deletes).
     public var recordUpdate: RecordUpdate?
 
+    /// - Parameter sensitivePaths: nil: worked out from `sensitivity`, `before` and `after`
+    ///   when asked for.
     public init(
         address: Address,
         vendor: VendorType,
@@ -153,7 +160,7 @@ public struct Change: Sendable, Hashable {
         diffs: [FieldDiff] = [],
         before: Value? = nil,
         after: Value? = nil,
-        sensitivePaths: [FieldPath] = [],
+        sensitivePaths: [FieldPath]? = [],
         sensitivity: Sensitivity = Sensitivity(),
         notes: [String] = [],
         refusal: String? = nil,
@@ -167,7 +174,7 @@ public struct Change: Sendable, Hashable {
         self.diffs = diffs
         self.before = before
         self.after = after
-        self.sensitivePaths = sensitivePaths
+        decidedPaths = sensitivePaths
         self.sensitivity = sensitivity
         self.notes = notes
         self.refusal = refusal

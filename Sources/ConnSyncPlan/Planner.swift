@@ -337,13 +337,13 @@ public struct Planner: Sendable {
 
         let isCreatedByConnsync = prior?.isCreatedByConnsync ?? false
         let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: isCreatedByConnsync)
-        let sensitivePaths = Array(Set(sensitivity.sensitivePaths(in: desiredView) + sensitivity.sensitivePaths(in: remoteView))).sorted()
         guard !diffs.isEmpty else {
             return Change(
                 address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
-                after: desiredView, sensitivePaths: sensitivePaths, sensitivity: sensitivity, notes: notes, recordUpdate: record
+                after: desiredView, sensitivePaths: nil, sensitivity: sensitivity, notes: notes, recordUpdate: record
             ).withAppliedValueHash(fingerprints ? hasher : nil)
         }
+        let sensitivePaths = Array(Set(sensitivity.sensitivePaths(in: desiredView) + sensitivity.sensitivePaths(in: remoteView))).sorted()
 
         var refusal: String?
         let cleared = mapping.secretsClearedByUpdate(desired: desiredView, remote: remote, prior: prior)

@@ -4,6 +4,13 @@ import Testing
 
 @Suite("Value and JSON")
 struct ValueTests {
+    @Test func aValueIsNoLargerThanAStringAndItsTag() {
+        // Every field of every remote object is a Value: a secret is boxed, so it does not
+        // make them all as large as itself.
+        #expect(MemoryLayout<Value>.stride <= 24)
+        #expect(MemoryLayout<Value>.size <= 17)
+    }
+
     @Test(arguments: [
         #"{"a":1,"b":[true,false,null],"c":{"d":"e"}}"#,
         #"[1,-2,3.5,1e+21,"x\"y\\z\n\t\u0001"]"#,
