@@ -55,6 +55,7 @@ struct CrossReferences {
         let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.nameLocation)
         var seen: [Address: SourceLocation] = [:]
         var desired: [DesiredConnection] = []
+        desired.reserveCapacity(connections.count)
         for connection in connections {
             let address = Address(provider: connection.provider, name: connection.name)
             if let first = seen[address] {

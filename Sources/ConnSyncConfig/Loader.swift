@@ -77,7 +77,7 @@ public struct DesiredStateLoader: Sendable {
         // the cores (order is kept); a unit's YAML tree is dropped once its documents are
         // checked. Secret commands run one at a time, so with them the units go in order.
         let units = files.flatMap(YAMLReader.units)
-        let outcomes = Parallel.map(units, minimumCount: options.allowSecretCommands ? Int.max : 2) { unit in
+        var outcomes = Parallel.map(units, minimumCount: options.allowSecretCommands ? Int.max : 2) { unit in
             self.check(unit, source: source)
         }
         var providers: [ParsedProvider] = []
@@ -88,6 +88,7 @@ public struct DesiredStateLoader: Sendable {
         var brokenFiles = 0
         var documentCount = 0
         var brokenFile: String?
+        connections.reserveCapacity(outcomes.reduce(0) { $0 + $1.parsed.count })
         for (unit, outcome) in zip(units, outcomes) {
             // Reading a file stops at its first syntax error: later chunks count for nothing.
             if brokenFile == unit.file.path { continue }
@@ -107,6 +108,8 @@ public struct DesiredStateLoader: Sendable {
                 brokenFile = unit.file.path
             }
         }
+        // Held twice otherwise (here and in the lists above) while references are resolved.
+        outcomes = []
         ForeignDocuments.report(foreign, sink: sink)
         let references = CrossReferences(sink: sink, source: source.info, vendors: vendors)
         let state = references.resolve(

@@ -299,11 +299,17 @@ public struct DesiredState: Sendable, Hashable {
     /// Sorted by address.
     public var connections: [DesiredConnection]
 
-    public init(source: SourceInfo, providers: [ProviderConfig], databases: [DatabaseDefinition], connections: [DesiredConnection]) {
+    /// `connections` is taken, not copied: in order already (files are read in order), it
+    /// is kept as it is; else sorted in place.
+    public init(
+        source: SourceInfo, providers: [ProviderConfig], databases: [DatabaseDefinition], connections: consuming [DesiredConnection]
+    ) {
         self.source = source
         self.providers = providers.sorted { $0.name < $1.name }
         self.databases = databases.sorted { $0.name < $1.name }
-        self.connections = connections.sorted { $0.address < $1.address }
+        var list = connections
+        if !zip(list, list.dropFirst()).allSatisfy({ $0.address < $1.address }) { list.sort { $0.address < $1.address } }
+        self.connections = list
     }
 
     public func provider(named name: String) -> ProviderConfig? {
