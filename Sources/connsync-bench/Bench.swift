@@ -17,7 +17,7 @@ struct Bench: AsyncParsableCommand {
         discussion: "Build with `swift build -c release` (or run `make bench`) for meaningful numbers.")
 
     @Option(name: .long, help: "Sizes to measure, comma-separated (connections, spread over the benchmarked vendors).")
-    var sizes: String = "5000"
+    var sizes: String = "5000,20000,50000"
 
     @Option(name: .customLong("latency-ms"), help: "Emulator latency per request, in milliseconds.")
     var latencyMilliseconds: Int = 10
