@@ -11,7 +11,8 @@ extension DocumentChecker {
         var fields = DatabaseFields()
         for entry in spec {
             guard let field = CommonField(rawValue: entry.key) else { continue }
-            let path = "\(prefix).\(entry.key)"
+            // Built only for a message or a secret: most fields are valid plain values.
+            var path: String { "\(prefix).\(entry.key)" }
             locations[field] = entry.keyLocation
             switch field {
             case .engine:

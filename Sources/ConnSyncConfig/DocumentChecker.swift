@@ -54,8 +54,8 @@ struct DocumentChecker {
                     document: DocumentID(kind: "document", name: "#\(document.index)")))
             return nil
         }
-        var byKey: [String: YNode.Entry] = [:]
-        for entry in entries { byKey[entry.key] = entry }
+        // A document has a handful of keys: searched, not hashed.
+        let byKey = SmallMap(entries)
         let kindText = byKey["kind"]?.value.stringScalar
         let nameText = byKey["metadata"]?.value.entries?.first { $0.key == "name" }?.value.stringScalar
         let context = Context(
@@ -180,6 +180,16 @@ struct DocumentChecker {
         }
         return labels
     }
+}
+
+/// The entries of a small mapping, found by key with a linear search (the last one wins,
+/// as a dictionary built from them would).
+struct SmallMap {
+    let entries: [YNode.Entry]
+
+    init(_ entries: [YNode.Entry]) { self.entries = entries }
+
+    subscript(key: String) -> YNode.Entry? { entries.last { $0.key == key } }
 }
 
 extension YNode {

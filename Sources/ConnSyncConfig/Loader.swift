@@ -77,9 +77,7 @@ public struct DesiredStateLoader: Sendable {
         // the cores (order is kept); a unit's YAML tree is dropped once its documents are
         // checked. Secret commands run one at a time, so with them the units go in order.
         let units = files.flatMap(YAMLReader.units)
-        var outcomes = Parallel.map(units, minimumCount: options.allowSecretCommands ? Int.max : 2) { unit in
-            self.check(unit, source: source)
-        }
+        var outcomes = checkAll(units, source: source)
         var providers: [ParsedProvider] = []
         var databases: [ParsedDatabase] = []
         var connections: [ParsedConnection] = []
@@ -138,6 +136,35 @@ public struct DesiredStateLoader: Sendable {
         var failed = false
     }
 
+    /// Every unit checked. Reading a file stops at its first syntax error: in order (with
+    /// secret commands, which must never run for documents after one), nothing after it is
+    /// checked; in parallel, a unit whose file is already known broken is skipped, and the
+    /// merge drops whatever was checked after the error anyway (its references were only
+    /// read: environment, files, age).
+    func checkAll(_ units: [YAMLUnit], source: any DesiredStateSource) -> [UnitOutcome] {
+        if options.allowSecretCommands {
+            var outcomes: [UnitOutcome] = []
+            var broken: String?
+            for unit in units {
+                guard broken != unit.file.path else {
+                    outcomes.append(UnitOutcome())
+                    continue
+                }
+                let outcome = check(unit, source: source)
+                if outcome.failed { broken = unit.file.path }
+                outcomes.append(outcome)
+            }
+            return outcomes
+        }
+        let broken = BrokenFiles()
+        return Parallel.map(units, minimumCount: 2) { unit in
+            guard !broken.contains(unit.file.path, before: unit.chunk?.range.lowerBound ?? 0) else { return UnitOutcome() }
+            let outcome = self.check(unit, source: source)
+            if outcome.failed { broken.insert(unit.file.path, at: unit.chunk?.range.lowerBound ?? 0) }
+            return outcome
+        }
+    }
+
     func check(_ unit: YAMLUnit, source: any DesiredStateSource) -> UnitOutcome {
         let sink = DiagnosticSink()
         let (documents, problems) = unit.read()
@@ -153,6 +180,21 @@ public struct DesiredStateLoader: Sendable {
         }
         outcome.diagnostics = sink.all
         return outcome
+    }
+}
+
+/// Files whose reading failed, and where: a later chunk of theirs need not be checked.
+final class BrokenFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failedAt: [String: Int] = [:]
+
+    func insert(_ file: String, at offset: Int) {
+        lock.withLock { failedAt[file] = min(failedAt[file] ?? offset, offset) }
+    }
+
+    /// Whether `file` failed in a chunk before `offset`.
+    func contains(_ file: String, before offset: Int) -> Bool {
+        lock.withLock { failedAt[file].map { $0 < offset } ?? false }
     }
 }
 

@@ -167,7 +167,7 @@ enum FileSystem {
     /// A regular file's bytes, refusing anything else (a device, a FIFO) and anything larger
     /// than `maximumSize`.
     static func read(_ path: String, maximumSize: Int) throws(ReadError) -> Data {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else {
             throw ReadError(description: errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : String(cString: strerror(errno)))
         }
@@ -177,21 +177,20 @@ enum FileSystem {
         guard fstat(descriptor, &info) == 0 else { throw ReadError(description: "no such file") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError(description: "not a regular file") }
         guard Int(info.st_size) <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
-        // One byte more than allowed is asked for, so a file that grew is still refused.
-        let capacity = min(maximumSize, Int(info.st_size)) + 1
-        var data = Data(count: capacity)
+        // Read to the end (a size that under-reports, or a file that grew, is still read
+        // whole), never more than one byte past the limit.
+        let limit = maximumSize + 1
+        var data = Data(count: min(limit, Int(info.st_size) + 1))
         var filled = 0
-        let failed = data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
-            while filled < capacity {
-                let count = Foundation.read(descriptor, buffer.baseAddress! + filled, capacity - filled)
-                if count < 0, errno == EINTR { continue }
-                if count < 0 { return true }
-                if count == 0 { break }
-                filled += count
-            }
-            return false
+        while filled < limit {
+            if filled == data.count { data.count = min(limit, max(data.count * 2, 4096)) }
+            let room = data.count - filled
+            let count = data.withUnsafeMutableBytes { buffer in Foundation.read(descriptor, buffer.baseAddress! + filled, room) }
+            if count < 0, errno == EINTR { continue }
+            if count < 0 { throw ReadError(description: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            filled += count
         }
-        guard !failed else { throw ReadError(description: String(cString: strerror(errno))) }
         guard filled <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
         data.count = filled
         return data

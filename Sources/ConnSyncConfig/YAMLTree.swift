@@ -195,11 +195,15 @@ enum YAMLChunks {
             let count = bytes.count
             // Every line start: a directive refuses splitting, a `---` line is a boundary,
             // and content before the first boundary is an implicit first document.
+            // Line breaks other than LF and CRLF (a lone CR, NEL, LS, PS) count as lines for
+            // libyaml: such a file is read whole, so that positions stay exact.
+            if hasOtherLineBreaks(bytes) { return whole }
             var boundaries: [Int] = []
             var implicitFirst = false
             var start = 0
             while start < count {
-                if bytes[start] == UInt8(ascii: "%") { return whole }
+                let first = start == 0 && hasByteOrderMark(bytes) ? 3 : start
+                if first < count, bytes[first] == UInt8(ascii: "%") { return whole }
                 if isDocumentStart(bytes, at: start) {
                     boundaries.append(start)
                 } else if boundaries.isEmpty, !implicitFirst, hasContent(bytes, line: start) {
@@ -225,12 +229,39 @@ enum YAMLChunks {
             var boundaryIndex = 0
             for upper in cuts + [count] {
                 while boundaryIndex < boundaries.count, boundaries[boundaryIndex] < lower { boundaryIndex += 1 }
-                chunks.append(Chunk(range: lower..<upper, lineOffset: lines, documentsBefore: boundaryIndex + (implicitFirst ? 1 : 0)))
+                // Before the first chunk there is nothing; before a later one, every `---` so far
+                // and the implicit first document, if any.
+                let before = lower == 0 ? 0 : boundaryIndex + (implicitFirst ? 1 : 0)
+                chunks.append(Chunk(range: lower..<upper, lineOffset: lines, documentsBefore: before))
                 lines += newlines(bytes, lower..<upper)
                 lower = upper
             }
             return chunks
         }
+    }
+
+    private static func hasByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+    }
+
+    /// A CR not followed by LF, or NEL (C2 85), LS (E2 80 A8), PS (E2 80 A9).
+    private static func hasOtherLineBreaks(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            switch bytes[index] {
+            case 0x0D:
+                if index + 1 >= count || bytes[index + 1] != 0x0A { return true }
+            case 0xC2:
+                if index + 1 < count, bytes[index + 1] == 0x85 { return true }
+            case 0xE2:
+                if index + 2 < count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 { return true }
+            default:
+                break
+            }
+            index += 1
+        }
+        return false
     }
 
     private static func newlines(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
@@ -254,7 +285,7 @@ enum YAMLChunks {
     /// empty document for it.)
     private static func hasContent(_ bytes: UnsafeBufferPointer<UInt8>, line start: Int) -> Bool {
         var index = start
-        if start == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+        if start == 0, hasByteOrderMark(bytes) { index = 3 }
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D { index += 1 }
         return index < bytes.count && bytes[index] != 0x0A && bytes[index] != UInt8(ascii: "#")
     }

@@ -182,6 +182,9 @@ public struct GitReader: Sendable {
 /// For `--dir` inside a git work tree: the HEAD commit and whether there are uncommitted
 /// changes (tracked or untracked, ignored files excepted). nil outside a work tree.
 public func gitWorkTreeStatus(containing directory: String) -> (commitID: String, isDirty: Bool)? {
+    // Outside any work tree libgit2 is not even started: its start-up loads the system's CA
+    // bundle, which costs more than a `stat` per parent folder.
+    guard hasGitEntry(above: directory) else { return nil }
     _ = libgit2Initialised
     var handle: OpaquePointer?
     guard git_repository_open_ext(&handle, directory, 0, nil) == 0, let repository = handle else { return nil }
@@ -200,4 +203,22 @@ public func gitWorkTreeStatus(containing directory: String) -> (commitID: String
         git_status_list_free(list)
     }
     return (Repository.hex(head), dirty)
+}
+
+/// Whether `directory` or a folder above it holds a `.git` (a folder, or the file of a
+/// linked work tree), as written or with its symlinks resolved.
+func hasGitEntry(above directory: String) -> Bool {
+    let lexical = URL(fileURLWithPath: directory).standardizedFileURL
+    return hasGitEntry(from: lexical) || hasGitEntry(from: lexical.resolvingSymlinksInPath())
+}
+
+private func hasGitEntry(from start: URL) -> Bool {
+    var folder = start
+    for _ in 0..<256 {
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return true }
+        let parent = folder.deletingLastPathComponent()
+        if parent.path == folder.path { return false }
+        folder = parent
+    }
+    return false
 }

@@ -134,7 +134,9 @@ public enum SecretKeys {
             while index + 3 <= count {
                 if bytes[index] == 0x3A, bytes[index + 1] == 0x2F, bytes[index + 2] == 0x2F {
                     var cursor = index + 3
-                    while cursor < count, !isSpace(bytes[cursor]) {
+                    // A space right after a non-ASCII byte may belong to one Character with it
+                    // (a prepend mark): it does not end the authority (masking more, never less).
+                    while cursor < count, !isSpace(bytes[cursor]) || (cursor > index + 3 && bytes[cursor - 1] >= 0x80) {
                         if bytes[cursor] == 0x40 { return true }
                         cursor += 1
                     }

@@ -186,8 +186,10 @@ public struct Change: Sendable, Hashable {
     /// body is masked by the same rule. Nothing in it can reveal a secret.
     public func masked() -> Change {
         var copy = self
+        // Decided now, from the values before they are masked.
+        copy.decidedPaths = sensitivePaths
         let mask = Value.string(Sensitive<String>.mask)
-        let paths = Set(sensitivePaths + diffs.filter(\.isSensitive).map(\.path))
+        let paths = Set(copy.sensitivePaths + diffs.filter(\.isSensitive).map(\.path))
         copy.before = before?.masking(paths: paths)
         copy.after = after?.masking(paths: paths)
         copy.diffs = diffs.map { diff in

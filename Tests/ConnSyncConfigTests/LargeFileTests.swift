@@ -1,6 +1,8 @@
 import ConnSyncConfig
 import ConnSyncModel
+import ConnSyncProviders
 import Foundation
+import TestSupport
 import Testing
 
 /// A file of many documents is read in parallel chunks (split at `---` lines): what it
@@ -93,5 +95,59 @@ struct LargeFileTests {
         #expect(foreign.count == 1)
         #expect(foreign.first?.hasPrefix("all.yaml:\(Self.line(ofConnection: 100) + 1):1:") == true, "\(foreign)")
         #expect(foreign.first?.contains("(this file holds 2 such documents)") == true)
+    }
+
+    @Test func documentsOfTheFirstChunkAreNumberedFromOne() throws {
+        // validBase's first document has no `---` (an implicit first document).
+        let text = validBase.replacingOccurrences(of: "---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: cd}", with: "---\n- a list\n---\napiVersion: connsync/v1\nkind: Provider\nmetadata: {name: cd}")
+            + (0..<Self.count).map(Self.connection).joined()
+        let (_, rendered) = try loadFiles(["all.yaml": text])
+        // wm is document 1, rep 2: the list is document 3.
+        #expect(rendered.contains { $0.contains("document/#3: a document must be a mapping") }, "\(rendered.prefix(3))")
+    }
+
+    /// libyaml counts a lone CR (and NEL, LS, PS) as a line break: such a file is read whole,
+    /// and positions late in it stay where libyaml says.
+    @Test func aLoneCarriageReturnKeepsPositionsExact() throws {
+        let prefix = "# notes\r# more notes\n"
+        let late = 3_900
+        let text = Self.connections(Self.count, change: [late: "---\n- not a mapping\n" + String(repeating: "#\n", count: 6)], prefix: prefix)
+        let (_, rendered) = try loadFiles(["all.yaml": text])
+        // One more line than the LF count: the lone CR.
+        let line = Self.line(ofConnection: late, prefix: prefix) + 1 + 1
+        #expect(rendered.contains { $0.hasPrefix("all.yaml:\(line):1: document/#\(9 + late + 1):") }, "\(rendered.prefix(2))")
+    }
+
+    @Test func aLargeFileWithAByteOrderMarkAndADirectiveIsReadWhole() throws {
+        let text = "\u{FEFF}%YAML 1.1\n---\n" + Self.connections(Self.count)
+        let (result, rendered) = try loadFiles(["all.yaml": text])
+        #expect(rendered.isEmpty, "\(rendered.prefix(2))")
+        #expect(result.state?.connections.count == Self.count)
+    }
+
+    @Test func noSecretCommandRunsForDocumentsAfterASyntaxError() throws {
+        let directory = try TemporaryDirectory(prefix: "connsync-large")
+        defer { directory.remove() }
+        let marker = directory.url.appendingPathComponent("ran").path
+        let command = "---\napiVersion: connsync/v1\nkind: Database\nmetadata: {name: late}\nspec: {password: {fromCommand: [touch, \(marker)]}}\n#\n#\n#\n"
+        let broken = "---\napiVersion: connsync/v1\nkind: [Connection\nmetadata: {name: broken}\n#\n#\n#\n#\n"
+        var environment = baseEnvironment
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        func load() -> LoadResult {
+            DesiredStateLoader(
+                options: LoadOptions(resolveSecrets: true, allowSecretCommands: true),
+                resolver: StandardSecretResolver(environment: environment), vendors: VendorRegistry.standard.catalog
+            ).load(from: DirectorySource(directory: directory.path))
+        }
+        // The control: without the syntax error, the late command runs.
+        try directory.write(Self.connections(Self.count, change: [3_900: command]), to: "all.yaml")
+        _ = load()
+        #expect(FileManager.default.fileExists(atPath: marker))
+        try FileManager.default.removeItem(atPath: marker)
+
+        try directory.write(Self.connections(Self.count, change: [100: broken, 3_900: command]), to: "all.yaml")
+        let result = load()
+        #expect(result.errors.contains { $0.code == "yaml-syntax" })
+        #expect(!FileManager.default.fileExists(atPath: marker))
     }
 }

@@ -66,6 +66,8 @@ struct TrustTextTests {
         #expect(SecretKeys.hasURLUserinfo("x://@"))
         #expect(!SecretKeys.hasURLUserinfo("://"))
         #expect(SecretKeys.hasURLUserinfo("a://b c://user@host"))
+        // A space joined to a prepend mark is one Character: it does not end the user info.
+        #expect(SecretKeys.hasURLUserinfo("pg://h\u{0600} u:pw@db"))
     }
 
     @Test func everyKnownSecretIsRedactedInEveryForm() {
