@@ -106,7 +106,18 @@ extension Bench {
         for layout in Fixture.Layout.allCases {
             try fixture.write(to: folder.appendingPathComponent(layout.rawValue), layout: layout, host: Session.host)
         }
-        try fixture.seed(host: Session.host).jsonData(secrets: .reveal).write(to: folder.appendingPathComponent("seed.json"))
-        print("wrote \(folder.path): one-file/, per-connection/, seed.json (emulator at \(base)); secrets: \(Fixture.environment.keys.sorted().joined(separator: ", "))")
+        // The seed and the variables hold the fixture's secrets: owner-only files, never printed.
+        try Self.writePrivate(fixture.seed(host: Session.host).jsonData(secrets: .reveal), to: folder.appendingPathComponent("seed.json"))
+        let variables = Fixture.environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value)'\n" }.joined()
+        try Self.writePrivate(Data(variables.utf8), to: folder.appendingPathComponent("env.sh"))
+        print("wrote \(folder.path): one-file/, per-connection/, seed.json, env.sh (source it for the fixture's variables); emulator at \(base)")
+    }
+
+    /// `data` at `url`, readable by its owner only.
+    static func writePrivate(_ data: Data, to url: URL) throws {
+        try? FileManager.default.removeItem(at: url)
+        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw BenchError("cannot write \(url.path)")
+        }
     }
 }
