@@ -79,21 +79,26 @@ struct GrafanaTests {
         }
     }
 
+    /// Applies the drifted data source, with `other` written at Grafana while the PUT is held.
+    static func apply(_ workspace: Workspace, whileSomeoneWrites other: Value) async throws -> ProcessResult {
+        try await workspace.seed(["grafana": [Self.drifted()]])
+        try workspace.writeConfig(Self.connection)
+        try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "hold", "count": 1])
+        let apply = try workspace.backgroundApply()
+        try await workspace.waitUntilFaultsAreTaken()
+        try await workspace.seed(["grafana": [other]])
+        try await workspace.releaseHeld()
+        return try await apply.wait()
+    }
+
     /// Someone else wrote the data source between apply's read and its PUT: Grafana's version
     /// lock answers 409; the fields connsync manages are as planned, so it reads again once
     /// and PUTs with the new version, keeping what the other writer set.
     @Test func aVersionConflictIsRetriedOnceWhenTheManagedFieldsAreUnchanged() async throws {
         try await Workspace.with { workspace in
-            try await workspace.seed(["grafana": [Self.drifted()]])
-            try workspace.writeConfig(Self.connection)
-            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "hold", "count": 1])
-            let apply = try workspace.backgroundApply()
-            try await workspace.waitUntilFaultsAreTaken()
             var other = Self.drifted(version: 9)
             other["basicAuthUser"] = "set-by-someone-else"
-            try await workspace.seed(["grafana": [other]])
-            try await workspace.releaseHeld()
-            let result = try await apply.wait()
+            let result = try await Self.apply(workspace, whileSomeoneWrites: other)
             #expect(result.status == 0, "\(result)")
             let puts = try await workspace.writes().filter { $0["method"] == "PUT" }
             #expect(puts.map { $0[path: "body.version"] } == [3, 9])
@@ -105,14 +110,7 @@ struct GrafanaTests {
     /// The other writer moved a field connsync manages: the change fails, nothing is sent over it.
     @Test func aVersionConflictOverAManagedFieldFailsTheChange() async throws {
         try await Workspace.with { workspace in
-            try await workspace.seed(["grafana": [Self.drifted()]])
-            try workspace.writeConfig(Self.connection)
-            try await workspace.fault(["vendor": "grafana", "method": "PUT", "action": "hold", "count": 1])
-            let apply = try workspace.backgroundApply()
-            try await workspace.waitUntilFaultsAreTaken()
-            try await workspace.seed(["grafana": [Self.drifted(host: "moved-by-someone.internal", version: 9)]])
-            try await workspace.releaseHeld()
-            let result = try await apply.wait()
+            let result = try await Self.apply(workspace, whileSomeoneWrites: Self.drifted(host: "moved-by-someone.internal", version: 9))
             #expect(result.status == 1, "\(result)")
             #expect(result.stdout.contains("✗ gf/orders failed: ") && result.stdout.contains("changed since the plan"), "\(result)")
             #expect(try await workspace.writes().filter { $0["method"] == "PUT" }.count == 1)

@@ -214,20 +214,27 @@ struct ReconcileBehaviourTests {
         }
     }
 
+    /// A wix-data adapter connsync creates (and later prunes).
+    static let madeAdapter = """
+        apiVersion: connsync/v1
+        kind: Connection
+        metadata: {name: Made}
+        spec:
+          provider: wix
+          options: {endpoint: https://made.example, configuration: {}}
+        """
+
+    static func turnOnPrune(_ workspace: Workspace) throws {
+        try workspace.directory.write(
+            workspace.providersYAML.replacingOccurrences(of: "  rateLimit: 100/s\n", with: "  rateLimit: 100/s\n  prune: true\n"), to: "config/providers.yaml")
+    }
+
     @Test func pruneDeletesOnlyWhatConnsyncCreated() async throws {
         try await Workspace.with { workspace in
             try await workspace.seed([
                 "wix-data": [["name": "ManualAdapter", "endpoint": "https://manual.example", "configuration": [:]]]
             ])
-            let adapter = """
-                apiVersion: connsync/v1
-                kind: Connection
-                metadata: {name: Made}
-                spec:
-                  provider: wix
-                  options: {endpoint: https://made.example, configuration: {}}
-                """
-            try workspace.writeConfig(adapter)
+            try workspace.writeConfig(Self.madeAdapter)
             #expect(try await workspace.apply().status == 0)
             // Remove it from the desired state; prune is off: left alone.
             try workspace.writeConfig("")
@@ -235,7 +242,7 @@ struct ReconcileBehaviourTests {
             #expect(kept.stdout.contains("wix/Made is no longer in the desired state; left alone (prune is off for wix)"))
             #expect(kept.stdout.contains("No changes."))
             // With prune on, connsync deletes what it created, never the manual one.
-            try workspace.directory.write(workspace.providersYAML.replacingOccurrences(of: "  rateLimit: 100/s\n", with: "  rateLimit: 100/s\n  prune: true\n"), to: "config/providers.yaml")
+            try Self.turnOnPrune(workspace)
             let pruning = try await workspace.plan()
             #expect(pruning.stdout.contains("  - wix/Made  delete (DELETE)"))
             #expect(pruning.stdout.contains("Plan: 0 to create, 0 to update, 1 to delete, 0 unchanged."))
@@ -249,18 +256,10 @@ struct ReconcileBehaviourTests {
     /// after state is read; when that listing fails, the plan says so, exits 1 and deletes nothing.
     @Test func aFailedListingOfAPruneOnlyProviderDeletesNothing() async throws {
         try await Workspace.with { workspace in
-            let adapter = """
-                apiVersion: connsync/v1
-                kind: Connection
-                metadata: {name: Made}
-                spec:
-                  provider: wix
-                  options: {endpoint: https://made.example, configuration: {}}
-                """
-            try workspace.writeConfig(adapter)
+            try workspace.writeConfig(Self.madeAdapter)
             #expect(try await workspace.apply().status == 0)
             try workspace.writeConfig("")
-            try workspace.directory.write(workspace.providersYAML.replacingOccurrences(of: "  rateLimit: 100/s\n", with: "  rateLimit: 100/s\n  prune: true\n"), to: "config/providers.yaml")
+            try Self.turnOnPrune(workspace)
             try await workspace.fault(["vendor": "wix-data", "method": "GET", "count": 20, "status": 500])
             try await workspace.clearRequests()
             let apply = try await workspace.apply()
