@@ -19,7 +19,10 @@ public final class SecretCommands: @unchecked Sendable {
     private var results: [[String]: Result<String, SecretResolutionError>] = [:]
     private var runs = 0
     /// Values resolved in this load: kept out of what a failing command says.
-    private var known: [String] = []
+    private var known: Set<String> = []
+    /// Held while a command runs: two documents naming one ARGV never run it twice, even
+    /// when checked on two threads.
+    private let running = NSLock()
 
     public init(environment: [String: String], timeout: Duration = .seconds(10)) {
         self.environment = environment
@@ -31,17 +34,19 @@ public final class SecretCommands: @unchecked Sendable {
 
     /// Remembers a value resolved some other way, to redact it from command errors.
     func remember(_ value: String) {
-        lock.withLock { known.append(value) }
+        lock.withLock { _ = known.insert(value) }
     }
 
     /// The value `argv` prints, running it at most once per load.
     func value(of argv: [String]) throws(SecretResolutionError) -> String {
+        running.lock()
+        defer { running.unlock() }
         if let cached = lock.withLock({ results[argv] }) { return try cached.get() }
         let result = Result { () throws(SecretResolutionError) -> String in try run(argv) }
         lock.withLock {
             results[argv] = result
             runs += 1
-            if case .success(let value) = result { known.append(value) }
+            if case .success(let value) = result { known.insert(value) }
         }
         return try result.get()
     }
@@ -60,13 +65,13 @@ public final class SecretCommands: @unchecked Sendable {
         let out = PipeReader(child.output, limit: Self.maximumOutput + 1)
         let err = PipeReader(child.errors, limit: Self.maximumErrorOutput)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        // The command is done when its stdout closes and it exits; both within the deadline.
+        // The command is done when its stdout closes and it exits: both within one deadline.
+        let deadline = ContinuousClock.now + timeout
         guard let stdout = out.wait(timeout: .now() + seconds) else {
             child.signal(SIGKILL)
             _ = child.wait()
             throw .commandTimedOut(command: name, seconds: seconds)
         }
-        let deadline = ContinuousClock.now + timeout
         while child.isRunning {
             guard ContinuousClock.now < deadline else {
                 child.signal(SIGKILL)
@@ -98,9 +103,11 @@ public final class SecretCommands: @unchecked Sendable {
     private func firstLine(of stderr: Data, hiding stdout: Data) -> String {
         let text = String(decoding: stderr, as: UTF8.self)
         guard let line = text.split(whereSeparator: \.isNewline).first.map(String.init), !line.isEmpty else { return "" }
-        var secrets = lock.withLock { known }
+        var secrets = lock.withLock { Array(known) }
+        // What it printed, whole and line by line (a line of it may come back on stderr).
         let printed = String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !printed.isEmpty { secrets.append(printed) }
+        secrets += printed.split(whereSeparator: \.isNewline).map(String.init)
         return ": " + VendorText.clean(line, redactor: Redactor(secrets: secrets))
     }
 }

@@ -67,8 +67,6 @@ public struct StandardSecretResolver: SecretResolver {
     public let secretsDirectories: [String]
     /// Runs `fromCommand` references, each distinct command once (make one per load).
     public let commands: SecretCommands
-    /// The age identity file that decrypts age-encrypted `fromFile` secrets.
-    public var ageIdentityFile: String? { age.identityFile }
     let age: AgeSecrets
 
     public init(

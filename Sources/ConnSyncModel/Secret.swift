@@ -18,7 +18,8 @@ public enum SecretSource: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .environment(let name): return "fromEnv: \(name)"
         case .file(let path): return "fromFile: \(path)"
-        case .command(let argv): return "fromCommand: [\(argv.joined(separator: ", "))]"
+        // The program only: an argument may carry a credential (`--token=...`).
+        case .command(let argv): return "fromCommand: [\(argv.first ?? "")\(argv.count > 1 ? ", ..." : "")]"
         case .literal: return "literal value"
         }
     }

@@ -48,6 +48,33 @@ struct SecretCommandTests {
         }
     }
 
+    @Test func aCommandsArgumentsAreNeverShown() async throws {
+        try await withTemporaryDirectory { source in
+            // A value with a line break in a single-line field: the error names the program only.
+            try source.write(Self.database("[printf, '%s\\nx', --token=argv-secret-7731]"), to: "doc.yaml")
+            let loaded = load(source)
+            let messages = loaded.result.errors.map(\.message)
+            #expect(messages.contains { $0.contains("{fromCommand: [printf, ...]}") }, "\(messages)")
+            #expect(!messages.joined().contains("argv-secret-7731"))
+        }
+    }
+
+    @Test func stdoutClosedButStillRunningTimesOutWithinOneDeadline() async throws {
+        try await withTemporaryDirectory { source in
+            try source.write(Self.database("[sh, -c, 'printf pw; exec >&-; sleep 5']"), to: "doc.yaml")
+            let loaded = load(source, timeout: .milliseconds(300))
+            #expect(loaded.result.errors.map(\.message).contains { $0.contains("did not finish within") }, "\(loaded.result.diagnostics)")
+        }
+    }
+
+    @Test func aCommandKilledBySignalSaysSo() async throws {
+        try await withTemporaryDirectory { source in
+            try source.write(Self.database("[sh, -c, 'kill -9 $$']"), to: "doc.yaml")
+            let loaded = load(source)
+            #expect(loaded.result.errors.map(\.message).contains { $0.contains("was killed by signal 9") }, "\(loaded.result.diagnostics)")
+        }
+    }
+
     @Test func noShellIsInvolved() async throws {
         try await withTemporaryDirectory { source in
             try source.write(Self.database("[echo, '$HOME', '`id`', ';', 'ls']"), to: "doc.yaml")
