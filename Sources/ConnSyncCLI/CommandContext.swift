@@ -28,24 +28,22 @@ struct CommandContext: Sendable {
     // MARK: desired state
 
     /// The source the options name (a folder, or a commit of a git repository). A folder's
-    /// git status (HEAD and dirty flag) is looked up only with `workTreeStatus`; the loads
-    /// below look it up alongside the files instead (``WorkTreeLookup``).
-    func source(_ options: SourceSpec, workTreeStatus: Bool = true) throws -> any DesiredStateSource {
+    /// git status (HEAD and dirty flag) is not looked up here: ``sourceWithLookup(_:)`` does
+    /// it alongside the files.
+    func source(_ options: SourceSpec) throws -> any DesiredStateSource {
         if let repo = options.repo {
             return try GitSource.open(
                 repository: repo, ref: options.ref, path: options.path, cacheDirectory: gitCacheDirectory(),
                 credentials: GitCredentials.fromEnvironment(environment, sshKeyPath: options.sshKey))
         }
         let directory = options.dir ?? "."
-        var info = SourceInfo(kind: .directory, location: URL(fileURLWithPath: directory).standardizedFileURL.path)
-        if workTreeStatus { WorkTreeLookup(directory: directory).complete(&info) }
-        return DirectorySource(directory: directory, info: info)
+        return DirectorySource(directory: directory, info: SourceInfo(kind: .directory, location: URL(fileURLWithPath: directory).standardizedFileURL.path))
     }
 
     /// The source, and for a folder its git status being looked up meanwhile: `git status`
     /// of a large work tree costs as much as loading it, so the two run side by side.
     func sourceWithLookup(_ options: SourceSpec) throws -> (any DesiredStateSource, WorkTreeLookup?) {
-        let source = try self.source(options, workTreeStatus: false)
+        let source = try self.source(options)
         return (source, options.repo == nil ? WorkTreeLookup(directory: options.dir ?? ".") : nil)
     }
 

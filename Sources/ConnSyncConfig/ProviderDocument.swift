@@ -15,11 +15,9 @@ extension DocumentChecker {
     ) -> ProviderConfig? {
         let keyOrder = providerKeyOrder()
         let known = Set(keyOrder)
-        var byKey: [String: YNode.Entry] = [:]
+        let byKey = SmallMap(spec.filter { known.contains($0.key) })
         for entry in spec {
-            if known.contains(entry.key) {
-                byKey[entry.key] = entry
-            } else {
+            if !known.contains(entry.key) {
                 context.error(
                     "unknown-key", "spec.\(entry.key)", KeyLists.unknownKey(entry.key, known: keyOrder, owner: "a Provider spec"),
                     at: entry.keyLocation)
@@ -134,7 +132,7 @@ extension DocumentChecker {
     /// The vendor's settings: each one only for a vendor that reads it, in its format; the
     /// required ones present (an error) and the recommended ones (a warning).
     func checkSettings(
-        _ byKey: [String: YNode.Entry], rules: VendorRules, at specLocation: SourceLocation, into config: inout ProviderConfig, context: Context
+        _ byKey: SmallMap, rules: VendorRules, at specLocation: SourceLocation, into config: inout ProviderConfig, context: Context
     ) {
         let type = rules.type
         for key in vendors.settingKeys {

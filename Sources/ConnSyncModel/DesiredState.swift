@@ -331,11 +331,7 @@ extension DesiredState {
             databaseSecrets += connection.fields.secrets.map(\.secret)
             connection.options.collectSecrets(into: &databaseSecrets)
         }
-        // Most connections share their Database's secrets: each value once.
-        var seen = Set(values)
-        for secret in databaseSecrets {
-            if let value = secret.value?.revealed(), seen.insert(value).inserted { values.append(value) }
-        }
+        for secret in databaseSecrets { if let value = secret.value?.revealed() { values.append(value) } }
         return values
     }
 

@@ -9,51 +9,49 @@ import Foundation
 public struct Redactor: Sendable {
     public static let minimumLength = 4
 
-    /// Secret values grouped by their length in bytes (searched length by length, longest first).
-    private let byLength: [Int: Set<[UInt8]>]
-    private let lengths: [Int]
-    /// Every secret form, longest first, for scanning in place.
-    private let forms: [[UInt8]]
-    /// Bytes that start a secret form: a position whose byte is not here starts none.
-    private let firstBytes: FirstBytes
+    /// The secrets as given (distinct), for ``adding(_:)``.
+    private let secrets: Set<String>
+    /// Every secret form by its first byte, longest first: a position is compared only
+    /// with the forms that start with its byte.
+    private let formsByFirstByte: [[[UInt8]]]
 
     public init(secrets: some Sequence<String>) {
-        var byLength: [Int: Set<[UInt8]>] = [:]
-        for secret in Set(secrets) {
-            for form in Self.forms(of: secret) where form.utf8.count >= Self.minimumLength {
-                byLength[form.utf8.count, default: []].insert(Array(form.utf8))
-            }
+        let distinct = Set(secrets)
+        var forms = Set<[UInt8]>()
+        for secret in distinct {
+            for form in Self.forms(of: secret) where form.utf8.count >= Self.minimumLength { forms.insert(Array(form.utf8)) }
         }
-        self.byLength = byLength
-        lengths = byLength.keys.sorted(by: >)
-        let forms = lengths.flatMap { length in (byLength[length] ?? []).sorted { $0.lexicographicallyPrecedes($1) } }
-        self.forms = forms
-        firstBytes = FirstBytes(forms.compactMap(\.first))
+        var byFirstByte = [[[UInt8]]](repeating: [], count: 256)
+        for form in forms { byFirstByte[Int(form[0])].append(form) }
+        for index in byFirstByte.indices where byFirstByte[index].count > 1 {
+            byFirstByte[index].sort { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+        }
+        self.secrets = distinct
+        formsByFirstByte = byFirstByte
+        isEmpty = forms.isEmpty
     }
 
     public static let none = Redactor(secrets: [String]())
 
-    public var isEmpty: Bool { byLength.isEmpty }
+    public let isEmpty: Bool
 
-    /// Whether `text` holds a known secret (in any of its forms). Scanned in place: a
-    /// position is compared only when its byte starts some secret.
+    /// Whether `text` holds a known secret (in any of its forms), scanned in place.
     public func containsSecret(_ text: String) -> Bool {
-        guard !forms.isEmpty, text.utf8.count >= Self.minimumLength else { return false }
+        guard !isEmpty, text.utf8.count >= Self.minimumLength else { return false }
         var text = text
         return text.withUTF8 { bytes in firstMatch(in: bytes, from: 0) != nil }
     }
 
-    /// The first position at or after `start` where a secret form begins, and its length
+    /// The first position in `start..<before` where a secret form begins, and its length
     /// (the longest form there).
-    private func firstMatch(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (index: Int, length: Int)? {
+    private func firstMatch(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, before: Int? = nil) -> (index: Int, length: Int)? {
         guard let base = bytes.baseAddress else { return nil }
         var index = start
-        while index < bytes.count {
-            if firstBytes.contains(bytes[index]) {
-                for form in forms where form.count <= bytes.count - index {
-                    let equal = form.withUnsafeBufferPointer { memcmp($0.baseAddress!, base + index, form.count) == 0 }
-                    if equal { return (index, form.count) }
-                }
+        let end = min(before ?? bytes.count, bytes.count)
+        while index < end {
+            for form in formsByFirstByte[Int(bytes[index])] where form.count <= bytes.count - index {
+                let equal = form.withUnsafeBufferPointer { memcmp($0.baseAddress!, base + index, form.count) == 0 }
+                if equal { return (index, form.count) }
             }
             index += 1
         }
@@ -74,16 +72,14 @@ public struct Redactor: Sendable {
 
     /// A redactor knowing these secrets too.
     public func adding(_ secrets: some Sequence<String>) -> Redactor {
-        var all: [String] = []
-        for (_, set) in byLength { for bytes in set { all.append(String(decoding: bytes, as: UTF8.self)) } }
-        return Redactor(secrets: all + Array(secrets))
+        Redactor(secrets: self.secrets.union(secrets))
     }
 
     /// `text` with every known secret replaced by `(sensitive)`. Every byte of every
     /// occurrence is covered: overlapping occurrences become one mask, so no tail of a
     /// secret is left showing.
     public func redact(_ text: String) -> String {
-        guard !forms.isEmpty, text.utf8.count >= Self.minimumLength else { return text }
+        guard !isEmpty, text.utf8.count >= Self.minimumLength else { return text }
         var text = text
         return text.withUTF8 { bytes -> String? in
             guard var match = firstMatch(in: bytes, from: 0) else { return nil }
@@ -96,7 +92,7 @@ public struct Redactor: Sendable {
                 // Occurrences starting inside this one extend it.
                 var end = match.index + match.length
                 var inside = match.index + 1
-                while inside < end, let next = firstMatch(in: bytes, from: inside), next.index < end {
+                while inside < end, let next = firstMatch(in: bytes, from: inside, before: end) {
                     end = max(end, next.index + next.length)
                     inside = next.index + 1
                 }
@@ -107,33 +103,6 @@ public struct Redactor: Sendable {
             output.append(contentsOf: bytes[copied...])
             return String(decoding: output, as: UTF8.self)
         } ?? text
-    }
-}
-
-/// A 256-bit set of bytes.
-private struct FirstBytes: Sendable {
-    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-
-    init(_ bytes: [UInt8]) {
-        for byte in bytes {
-            let bit = UInt64(1) << UInt64(byte & 63)
-            switch byte >> 6 {
-            case 0: words.0 |= bit
-            case 1: words.1 |= bit
-            case 2: words.2 |= bit
-            default: words.3 |= bit
-            }
-        }
-    }
-
-    func contains(_ byte: UInt8) -> Bool {
-        let bit = UInt64(1) << UInt64(byte & 63)
-        switch byte >> 6 {
-        case 0: return words.0 & bit != 0
-        case 1: return words.1 & bit != 0
-        case 2: return words.2 & bit != 0
-        default: return words.3 & bit != 0
-        }
     }
 }
 

@@ -23,6 +23,15 @@ public enum Value: Sendable, Hashable {
         return nil
     }
 
+    /// The number this value holds, when it is one.
+    public var numberValue: Double? {
+        switch self {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: return nil
+        }
+    }
+
     public var intValue: Int? {
         switch self {
         case .int(let number): return number

@@ -132,9 +132,9 @@ public struct Change: Sendable, Hashable {
     public var before: Value?
     /// The desired connection in the normalized view (nil for a delete). Holds `.secret` leaves.
     public var after: Value?
-    /// Paths whose values are masked in `before`/`after`: decided by the planner, for every
-    /// change. A no-op's are worked out from ``sensitivity`` when asked for: most plans are
-    /// mostly no-ops, and most views never show them.
+    /// Paths whose values are masked in `before`/`after`: given, or (as the planner leaves
+    /// them) worked out from ``sensitivity`` when asked for: most plans are mostly no-ops,
+    /// and most views never show them.
     public var sensitivePaths: [FieldPath] {
         get { decidedPaths ?? Array(Set(sensitivity.sensitivePaths(in: before ?? .null) + sensitivity.sensitivePaths(in: after ?? .null))).sorted() }
         set { decidedPaths = newValue }

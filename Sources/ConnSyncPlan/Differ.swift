@@ -129,14 +129,3 @@ public struct Differ: Sendable {
         }
     }
 }
-
-extension Value {
-    /// The number this value holds, when it is one.
-    var numberValue: Double? {
-        switch self {
-        case .int(let number): return Double(number)
-        case .double(let number): return number
-        default: return nil
-        }
-    }
-}

@@ -221,7 +221,7 @@ public struct Planner: Sendable {
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
                     request: mapping.deleteRequest(remote: remote, provider: provider), before: remoteView,
-                    sensitivePaths: sensitivity.sensitivePaths(in: remoteView), sensitivity: sensitivity,
+                    sensitivePaths: nil, sensitivity: sensitivity,
                     notes: mapping.changeNotes(.delete, remote: remote) + (readOnly.map { [$0] } ?? []), refusal: readOnly))
         }
 
@@ -311,7 +311,7 @@ public struct Planner: Sendable {
             return Change(
                 address: connection.address, vendor: provider.type, action: .create, request: request,
                 diffs: differ.additions(of: desiredView).sorted(by: FieldDiff.displayOrder), after: desiredView,
-                sensitivePaths: sensitivity.sensitivePaths(in: desiredView), sensitivity: sensitivity, notes: notes,
+                sensitivePaths: nil, sensitivity: sensitivity, notes: notes,
                 recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: true)
             ).withAppliedValueHash(fingerprints ? hasher : nil)
         }
@@ -343,7 +343,6 @@ public struct Planner: Sendable {
                 after: desiredView, sensitivePaths: nil, sensitivity: sensitivity, notes: notes, recordUpdate: record
             ).withAppliedValueHash(fingerprints ? hasher : nil)
         }
-        let sensitivePaths = Array(Set(sensitivity.sensitivePaths(in: desiredView) + sensitivity.sensitivePaths(in: remoteView))).sorted()
 
         var refusal: String?
         let cleared = mapping.secretsClearedByUpdate(desired: desiredView, remote: remote, prior: prior)
@@ -374,7 +373,7 @@ public struct Planner: Sendable {
                 changedPaths: diffs.map(\.path), secretsToSend: secretsToSend))
         return Change(
             address: connection.address, vendor: provider.type, remoteID: remote.id, action: mapping.updateAction,
-            request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: sensitivePaths,
+            request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: nil,
             sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record
         ).withAppliedValueHash(fingerprints ? hasher : nil)
     }

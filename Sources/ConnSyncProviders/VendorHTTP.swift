@@ -126,7 +126,7 @@ public struct VendorHTTP: Sendable {
         let envelope = (try? Value(json: response.body)) ?? .null
         var text = api.errorText(envelope, body: response.body, status: response.status)
         if text.message.isEmpty, response.status == 401 {
-            text.message = String(decoding: response.body.prefix(4096), as: UTF8.self)
+            text.message = Self.bodyText(response.body)
         }
         let kind: ProviderError.Kind = text.isBusy ? .jobInProgress : ProviderError.kind(forStatus: response.status)
         return ProviderError(

@@ -71,8 +71,7 @@ struct Bench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: work) }
         let emulator = try EmulatorProcess(connsync: binary, latencyMilliseconds: latencyMilliseconds)
         defer { emulator.stop() }
-        // The vendors the benchmark spreads its connections over (see VendorSamples.benchmarked).
-        let vendors = VendorRegistry(VendorRegistry.standard.definitions.filter(\.samples.benchmarked))
+        let vendors = Fixture.vendors
         print(
             "connsync-bench · sizes \(sizeList.map(String.init).joined(separator: ", ")) over \(vendors.definitions.count) vendors"
                 + " · emulator latency \(latencyMilliseconds) ms · \(ProcessInfo.processInfo.activeProcessorCount) cores")
@@ -100,7 +99,7 @@ struct Bench: AsyncParsableCommand {
 extension Bench {
     /// The fixture of the first size, against the emulator at $CONNSYNC_BENCH_BASE (default http://127.0.0.1:8089): both layouts and the seed.
     func exportFixture(to folder: URL) throws {
-        let vendors = VendorRegistry(VendorRegistry.standard.definitions.filter(\.samples.benchmarked))
+        let vendors = Fixture.vendors
         let base = ProcessInfo.processInfo.environment["CONNSYNC_BENCH_BASE"] ?? "http://127.0.0.1:8089"
         let fixture = Fixture(vendors: vendors, count: sizeList[0], base: base, concurrency: concurrency)
         for layout in Fixture.Layout.allCases {

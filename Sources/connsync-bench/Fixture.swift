@@ -14,6 +14,12 @@ struct Fixture {
     let base: String
     let concurrency: Int
 
+    /// The vendors the benchmark spreads its connections over (see VendorSamples.benchmarked).
+    static let vendors = VendorRegistry(VendorRegistry.standard.definitions.filter(\.samples.benchmarked))
+
+    /// The remote id of connection `index`.
+    static func id(_ index: Int) -> String { String(format: "0199b8f3-d17d-7d2b-a192-%012x", index) }
+
     /// The benchmark's secrets, given to the child processes as variables.
     static let environment = ["BENCH_TOKEN": "bench-token", "BENCH_USER": "bench", "BENCH_DB_PASSWORD": "bench-db-password"]
 
@@ -66,7 +72,7 @@ struct Fixture {
         for (index, connection) in connections(host: host).enumerated() {
             guard let definition = vendors.definition(for: connection.vendor), let provider = providers[connection.address.provider] else { continue }
             let object = definition.samples.benchRemoteExtras.merging(definition.mapping.vendorObject(for: connection, provider: provider))
-            let id = String(format: "0199b8f3-d17d-7d2b-a192-%012x", index)
+            let id = Self.id(index)
             seed[definition.type.rawValue, default: []].append(definition.samples.benchSeed(object, id, connection.name))
         }
         return .object(seed.mapValues(Value.array))

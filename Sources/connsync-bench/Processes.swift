@@ -10,12 +10,6 @@ struct Timing {
     var peakMiB: Int = 0
     /// When the process started, in seconds since 1970.
     var startedAt: Double = 0
-
-    static let zero = Timing(wall: .zero, cpu: .zero)
-}
-
-func duration(_ time: timeval) -> Duration {
-    .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec))
 }
 
 /// CPU a running process used so far, from `/proc/PID/stat` (utime + stime).

@@ -100,7 +100,7 @@ struct Session {
         let providers = Dictionary(uniqueKeysWithValues: fixture.providers().map { ($0.name, $0) })
         for (index, connection) in fixture.connections(host: Session.movedHost).enumerated() {
             guard let definition = fixture.vendors.definition(for: connection.vendor), let provider = providers[connection.address.provider] else { continue }
-            let id = String(format: "0199b8f3-d17d-7d2b-a192-%012x", index)
+            let id = Fixture.id(index)
             let headers = try VendorHTTP.authHeaders(for: provider, scheme: definition.api.auth)
             paths.append((definition.samples.basePath + definition.samples.benchGetPath(id, connection.name), headers))
         }
@@ -174,15 +174,5 @@ struct Session {
             }
         }
         return total
-    }
-}
-
-extension Value {
-    var numberValue: Double? {
-        switch self {
-        case .int(let number): return Double(number)
-        case .double(let number): return number
-        default: return nil
-        }
     }
 }

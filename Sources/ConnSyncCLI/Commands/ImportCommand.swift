@@ -47,7 +47,7 @@ struct ImportCommand: AsyncParsableCommand {
         // Only the chosen Providers' credentials are needed: load without resolving, then resolve those.
         let loaded: DesiredState
         do {
-            let origin = try context.source(source.spec, workTreeStatus: false)
+            let origin = try context.source(source.spec)
             let result = DesiredStateLoader(
                 options: LoadOptions(resolveSecrets: false), resolver: StandardSecretResolver(environment: [:]), vendors: context.vendors.catalog)
                 .load(from: origin)

@@ -40,7 +40,7 @@ struct ValidateCommand: ParsableCommand {
         let asJSON = json || format == .json
         var result: LoadResult
         do {
-            let origin = try context.source(source.spec, workTreeStatus: false)
+            let origin = try context.source(source.spec)
             let loader = DesiredStateLoader(
                 options: LoadOptions(
                     resolveSecrets: resolveSecrets, allowPlaintextSecrets: allowPlaintextSecrets, allowSecretCommands: source.allowSecretCommands),

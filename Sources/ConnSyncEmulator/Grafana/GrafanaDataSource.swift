@@ -102,10 +102,7 @@ enum GrafanaDataSource {
 
     /// At most 40 of `A-Za-z0-9_-` (Grafana's `util.ValidateUID`).
     static func isValidUID(_ uid: String) -> Bool {
-        (1...40).contains(uid.utf8.count)
-            && uid.utf8.allSatisfy { byte in
-                (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            }
+        NameRules.isIdentifier(uid, maximumLength: 40)
     }
 
     /// Whether Go's `url.Parse` accepts `url` after Grafana prefixed `http://` to a

@@ -34,6 +34,10 @@ enum Grafana {
         "\(basePath)/uid/\(MappingSupport.pathSegment(uid))"
     }
 
+    static func namePath(_ name: String) -> String {
+        "\(basePath)/name/\(MappingSupport.pathSegment(name))"
+    }
+
     /// One `GET /api/datasources`: a bare array, no paging; errors are `{"message"}` (or
     /// `{statusCode, messageId, message}`); writes go through ``send(_:http:)``.
     struct API: VendorAPI {

@@ -16,5 +16,5 @@ extension Grafana {
         demoSecrets: ["GRAFANA_TOKEN": "demo-grafana-service-account-token"],
         benchmarked: false,
         benchSeed: VendorSamples.seedByName(),
-        benchGetPath: { _, name in "\(basePath)/name/\(MappingSupport.pathSegment(name))" })
+        benchGetPath: { _, name in Grafana.namePath(name) })
 }

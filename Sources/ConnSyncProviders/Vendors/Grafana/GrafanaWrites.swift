@@ -25,7 +25,7 @@ struct GrafanaWrites {
             if let uid = change.request?.body?["uid"]?.stringValue {
                 path = Grafana.uidPath(uid)
             } else {
-                path = "\(Grafana.basePath)/name/\(MappingSupport.pathSegment(change.address.name))"
+                path = Grafana.namePath(change.address.name)
             }
             guard let desired = change.after, let held = try? await read(path), managedDifference(held, expected: desired) == nil,
                 let uid = held["uid"]?.stringValue
