@@ -150,6 +150,23 @@ struct LocalGitTests {
         #expect(gitWorkTreeStatus(containing: FileManager.default.temporaryDirectory.path) == nil)
     }
 
+    /// The early "no .git above it" answer must not miss a work tree reached through a
+    /// symlink, nor a linked work tree (whose `.git` is a file).
+    @Test func workTreeStatusFindsSymlinkedFoldersAndLinkedWorkTrees() async throws {
+        let repository = try await FixtureRepository.make()
+        defer { repository.directory.remove() }
+        let outside = try TemporaryDirectory(prefix: "connsync-link")
+        defer { outside.remove() }
+        let link = outside.url.appendingPathComponent("config").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: repository.path + "/config")
+        #expect(gitWorkTreeStatus(containing: link)?.commitID == repository.commits["second"])
+
+        let linked = outside.url.appendingPathComponent("linked").path
+        _ = try await git(["worktree", "add", "-q", linked, "feature"], in: repository.path)
+        #expect(FileManager.default.fileExists(atPath: linked + "/.git"))
+        #expect(gitWorkTreeStatus(containing: linked + "/config")?.commitID == repository.commits["feature"])
+    }
+
     @Test func aGitSourceShowsPositionsAsPathAtShortCommit() async throws {
         let repository = try await FixtureRepository.make()
         defer { repository.directory.remove() }

@@ -166,6 +166,23 @@ struct HostileVendorTests {
         }
     }
 
+    /// An answer larger than the request allows fails as too large, whether its length is
+    /// announced (Content-Length) or not: it is never read into memory whole.
+    @Test func anAnswerLargerThanAllowedFailsAsTooLarge() async throws {
+        let server = try CaptureServer { _ in CaptureServer.Reply(body: "[" + String(repeating: "1,", count: 40_000) + "1]") }
+        defer { server.stop() }
+        try await withTransport { transport in
+            var request = get(server.url)
+            request.maximumBodySize = 64 << 10
+            let error = await #expect(throws: TransportError.self) { try await transport.send(request) }
+            #expect(error == .bodyTooLarge(url: request.url, limit: 64 << 10), "\(String(describing: error))")
+            // Within the limit, the same answer is read.
+            request.maximumBodySize = 1 << 20
+            let answer = try await transport.send(request)
+            #expect(answer.body.count == 80_003)
+        }
+    }
+
     @Test func vendorTextIsRedactedEscapedAndBounded() async throws {
         let token = "echoed-token-7c1f"
         let server = try CaptureServer { _ in
