@@ -14,6 +14,8 @@ public struct Redactor: Sendable {
     /// Every secret form by its first byte, longest first: a position is compared only
     /// with the forms that start with its byte.
     private let formsByFirstByte: [[[UInt8]]]
+    /// Whether any form starts with a byte: checked first, without touching the forms.
+    private let starts: [Bool]
 
     public init(secrets: some Sequence<String>) {
         let distinct = Set(secrets)
@@ -28,6 +30,7 @@ public struct Redactor: Sendable {
         }
         self.secrets = distinct
         formsByFirstByte = byFirstByte
+        starts = byFirstByte.map { !$0.isEmpty }
         isEmpty = forms.isEmpty
     }
 
@@ -49,6 +52,10 @@ public struct Redactor: Sendable {
         var index = start
         let end = min(before ?? bytes.count, bytes.count)
         while index < end {
+            guard starts[Int(bytes[index])] else {
+                index += 1
+                continue
+            }
             for form in formsByFirstByte[Int(bytes[index])] where form.count <= bytes.count - index {
                 let equal = form.withUnsafeBufferPointer { memcmp($0.baseAddress!, base + index, form.count) == 0 }
                 if equal { return (index, form.count) }
