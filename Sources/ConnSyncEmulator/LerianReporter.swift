@@ -277,8 +277,7 @@ extension LerianReporter {
             return LerianReporter.error(400, "FET-0407", "Invalid Sort Order", "sortOrder must be asc or desc.")
         }
         // Mutated in place (the render cache), never through a local copy of the store.
-        let keys = tenants[tenant, default: OrderedStore()].orderedKeys()
-        var live = keys.filter { tenants[tenant]?[$0]?["deletedAt"] == nil }
+        var live = tenants[tenant, default: OrderedStore()].keys("live") { $1["deletedAt"] == nil }
         if order == "desc" { live.reverse() }
         let start = min((page - 1) * limit, live.count)
         let end = min(start + limit, live.count)

@@ -7,6 +7,9 @@ struct OrderedStore: Sendable {
     private var sequence: [String: Int] = [:]
     private var counter = 0
     private var cache: [String]?
+    /// Bumped by every change: filtered key lists (``keys(_:where:)``) are kept per version.
+    private var version = 0
+    private var filtered: [String: (version: Int, keys: [String])] = [:]
     /// Each item's JSON as the vendor shows it, rendered once per version of the item:
     /// list pages are spliced from these instead of serializing every object per call.
     private var rendered: [String: Data] = [:]
@@ -25,6 +28,7 @@ struct OrderedStore: Sendable {
         }
         items[key] = value
         rendered[key] = nil
+        version += 1
     }
 
     mutating func remove(_ key: String) {
@@ -32,6 +36,7 @@ struct OrderedStore: Sendable {
         sequence[key] = nil
         rendered[key] = nil
         cache = nil
+        version += 1
     }
 
     /// The views of the items at `keys` (in that order) as JSON bytes, each rendered once
@@ -55,6 +60,18 @@ struct OrderedStore: Sendable {
         if let cache { return cache }
         let keys = sequence.sorted { $0.value < $1.value }.map(\.key)
         cache = keys
+        return keys
+    }
+
+    /// The keys in insertion order whose items pass `include`, worked out once per version of
+    /// the store for each `name`: a list served page by page scans the store once, not once per
+    /// page. `include` must be a pure function of the key and item, given `name` (and of state
+    /// changed only together with this store).
+    mutating func keys(_ name: String, where include: (String, Value) -> Bool) -> [String] {
+        if let hit = filtered[name], hit.version == version { return hit.keys }
+        let keys = orderedKeys().filter { key in items[key].map { include(key, $0) } ?? false }
+        if filtered.count >= 64 { filtered = [:] }
+        filtered[name] = (version, keys)
         return keys
     }
 

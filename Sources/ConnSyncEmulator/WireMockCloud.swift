@@ -154,11 +154,11 @@ extension WireMockCloud {
                 400, "Invalid query parameter format", detail: "The limit parameter value must be an integer from 1 to 100")
         }
         let filter = request.query["q"]?.lowercased()
-        var matching: [String] = []
-        for id in store.orderedKeys() where owner[id] == userId {
-            guard let object = store[id] else { continue }
-            if let filter, !filter.isEmpty, !(object["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false) { continue }
-            matching.append(id)
+        let owner = self.owner
+        let matching = store.keys("\(userId)?\(filter ?? "")") { id, object in
+            guard owner[id] == userId else { return false }
+            guard let filter, !filter.isEmpty else { return true }
+            return object["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false
         }
         let total = matching.count
         let totalPages = max(1, (total + limit - 1) / limit)

@@ -58,4 +58,54 @@ struct ListRenderingTests {
             #expect(page.objectValue.map { Set($0.keys) } == ["externalDatabaseConnections", "pagingMetadata"])
         }
     }
+
+    /// The filtered key list behind the pages is worked out once per version of the store:
+    /// a soft delete, a create and a rename change the next page at once.
+    @Test func lerianPagesFollowSoftDeletesAndCreatesAtOnce() async throws {
+        let configuration = EmulatorConfiguration(credentials: EmulatorCredentials(reporterToken: "reporter-jwt"))
+        let product = ["X-Product-Name": "Reporting"]
+        let path = "/v1/management/connections"
+        try await EmulatorHarness.with(configuration) { emulator in
+            var ids: [String] = []
+            for name in ["aaa", "bbb", "ccc"] {
+                let created = try await emulator.call("POST", path, auth: reporterAuth, headers: product, json: lerianBody(name))
+                ids.append(try #require(created.json?["id"]?.stringValue))
+            }
+            func page(_ number: Int) async throws -> (names: [Value], total: Value?) {
+                let answer = try await emulator.call("GET", "\(path)?page=\(number)&limit=2", auth: reporterAuth)
+                return (answer.json?["items"]?.arrayValue?.compactMap { $0["configName"] } ?? [], answer.json?["total"])
+            }
+            #expect(try await page(1) == (["aaa", "bbb"], 3))
+            #expect(try await emulator.call("DELETE", "\(path)/\(ids[0])", auth: reporterAuth).status == 204)
+            #expect(try await page(1) == (["bbb", "ccc"], 2))
+            #expect(try await page(2) == ([], 2))
+            _ = try await emulator.call("POST", path, auth: reporterAuth, headers: product, json: lerianBody("ddd"))
+            #expect(try await page(2) == (["ddd"], 3))
+            _ = try await emulator.call("PATCH", "\(path)/\(ids[1])", auth: reporterAuth, json: ["configName": "bbb2"])
+            #expect(try await page(1) == (["bbb2", "ccc"], 3))
+        }
+    }
+
+    @Test func wiremockPagesArePerUserAndFollowTheQueryAndWrites() async throws {
+        let configuration = EmulatorConfiguration(credentials: EmulatorCredentials(wiremockToken: "wm-key"))
+        try await EmulatorHarness.with(configuration) { emulator in
+            for (user, name) in [("u1", "orders"), ("u2", "billing"), ("u1", "order-archive"), ("u1", "users")] {
+                _ = try await emulator.call("POST", "/v1/users/\(user)/database-connections", auth: wmAuth, json: wiremockBody(name))
+            }
+            func names(_ user: String, _ query: String = "") async throws -> [Value] {
+                let answer = try await emulator.call("GET", "/v1/users/\(user)/database-connections?page=1&limit=10\(query)", auth: wmAuth)
+                return answer.json?["databaseConnections"]?.arrayValue?.compactMap { $0["connectionName"] } ?? []
+            }
+            #expect(try await names("u1") == ["orders", "order-archive", "users"])
+            #expect(try await names("u2") == ["billing"])
+            #expect(try await names("u1", "&q=ORDER") == ["orders", "order-archive"])
+            let listed = try await emulator.call("GET", "/v1/users/u1/database-connections?page=1&limit=10&q=order", auth: wmAuth)
+            let id = try #require(listed.json?["databaseConnections"]?.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await emulator.call("DELETE", "/v1/database-connections/\(id)", auth: wmAuth).status == 204)
+            #expect(try await names("u1", "&q=order") == ["order-archive"])
+            _ = try await emulator.call("POST", "/v1/users/u1/database-connections", auth: wmAuth, json: wiremockBody("order-new"))
+            #expect(try await names("u1", "&q=order") == ["order-archive", "order-new"])
+            #expect(try await names("u1") == ["order-archive", "users", "order-new"])
+        }
+    }
 }
