@@ -179,10 +179,13 @@ struct CommandContext: Sendable {
     }
 
     /// Reconcile options of `command` run by this process.
-    func reconcileOptions(command: String, lockTimeout: Duration, targets: [Address] = [], fingerprints: Bool = false) -> Engine.ReconcileOptions {
+    func reconcileOptions(
+        command: String, lockTimeout: Duration, targets: [Address] = [], fingerprints: Bool = false, unchangedViews: Bool = true
+    ) -> Engine.ReconcileOptions {
         let process = SystemProcessEnvironment()
         return Engine.ReconcileOptions(
-            command: command, host: process.hostName, pid: process.processID, lockTimeout: lockTimeout, targets: targets, fingerprints: fingerprints)
+            command: command, host: process.hostName, pid: process.processID, lockTimeout: lockTimeout, targets: targets, fingerprints: fingerprints,
+            unchangedViews: unchangedViews)
     }
 
     /// An engine over `stack` and `store`, for the vendors of this context.

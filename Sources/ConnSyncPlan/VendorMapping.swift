@@ -7,16 +7,15 @@ public struct RemoteObject: Sendable, Hashable {
     /// The name connsync matches desired connections by.
     public var name: String
     /// The object exactly as the vendor returned it.
+    /// The planner normalizes it when it plans the connection (in parallel, per connection),
+    /// and keeps the view only in a change that needs it: holding a view of every remote
+    /// object from the list onwards cost ≈ 60 MiB at 50,000 connections.
     public let raw: Value
-    /// The mapping's normalized view of `raw`, when the provider computed it while observing;
-    /// the planner normalizes `raw` itself otherwise.
-    public let normalized: Value?
 
-    public init(id: String?, name: String, raw: Value, normalized: Value? = nil) {
+    public init(id: String?, name: String, raw: Value) {
         self.id = id
         self.name = name
         self.raw = raw
-        self.normalized = normalized
     }
 
     /// Identity is what the vendor returned; the derived fields follow from it.

@@ -199,7 +199,7 @@ public struct VendorHTTP: Sendable {
     func remoteObjects(_ items: [Value], mapping: any VendorMapping) throws(ProviderError) -> [RemoteObject] {
         let objects = Parallel.map(items) { raw -> RemoteObject? in
             guard let identity = mapping.identity(of: raw) else { return nil }
-            return RemoteObject(id: identity.id, name: identity.name, raw: raw, normalized: mapping.normalize(raw))
+            return RemoteObject(id: identity.id, name: identity.name, raw: raw)
         }
         let unreadable = objects.count { $0 == nil }
         guard unreadable == 0 else {

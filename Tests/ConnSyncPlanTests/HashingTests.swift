@@ -17,31 +17,44 @@ struct HashingTests {
         #expect(hasher.hash(parts: ["ab", "c"]) != hasher.hash(parts: ["a", "bc"]))
     }
 
-    /// Providers normalize objects as their pages arrive; the planner must reach exactly the
-    /// same plan as when it normalizes them itself.
-    @Test func aPrecomputedViewPlansExactlyLikeTheRawObject() throws {
+    /// Without `unchangedViews` a no-op change drops its views (only the JSON plan and a
+    /// saved plan show them); everything else in the plan is the same, and a plan with
+    /// fingerprints keeps them, since its fingerprints are worked out from them.
+    @Test func unchangedViewsAreKeptOnlyWhenAskedFor() throws {
         let mapping = DataforMapping()
-        let raw: Value = [
-            "id": "42", "name": "orders", "hostname": "old.internal", "databaseName": "orders", "databasePort": "5432",
-            "username": "app", "password": nil, "databaseType": ["shortName": "POSTGRESQL", "name": "PostgreSQL"],
-            "attributes": ["driverId": "postgresql", "PORT_NUMBER": "5432"], "extra": "kept",
-        ]
-        let plain = RemoteObject(id: "42", name: "orders", raw: raw)
-        let precomputed = RemoteObject(id: "42", name: "orders", raw: raw, normalized: mapping.normalize(raw))
-        #expect(plain == precomputed)
+        func raw(_ name: String, host: String) -> Value {
+            [
+                "id": .string("id-\(name)"), "name": .string(name), "hostname": .string(host), "databaseName": "orders", "databasePort": "5432",
+                "username": "app", "password": nil, "databaseType": ["shortName": "POSTGRESQL", "name": "PostgreSQL"],
+                "attributes": ["driverId": "postgresql", "PORT_NUMBER": "5432"], "extra": "kept",
+            ]
+        }
         let provider = providerConfig("df", .datafor)
-        let desired = connection("df", "orders", vendor: .datafor)
-        let a = plan([provider], [desired], remote: ["df": [plain]], records: [priorRecord(desired.address)])
-        let b = plan([provider], [desired], remote: ["df": [precomputed]], records: [priorRecord(desired.address)])
-        #expect(a.changes.map(lines) == b.changes.map(lines))
-        #expect(a.changes.map(lines) == [["change host: \"old.internal\" -> \"db.internal\""]])
-        #expect(a.remoteFingerprint == b.remoteFingerprint)
-        #expect(a.desiredFingerprint == b.desiredFingerprint)
-        // The fingerprint moves with the remote object.
-        var moved = raw
-        moved["hostname"] = "elsewhere.internal"
-        let c = plan([provider], [desired], remote: ["df": [RemoteObject(id: "42", name: "orders", raw: moved)]], records: [priorRecord(desired.address)])
-        #expect(c.remoteFingerprint != a.remoteFingerprint)
+        let converged = connection("df", "converged", vendor: .datafor)
+        let moved = connection("df", "moved", vendor: .datafor)
+        let objects = [remote(mapping, raw("converged", host: "db.internal")), remote(mapping, raw("moved", host: "old.internal"))]
+        let planner = Planner(mappings: VendorRegistry.standard.mappings)
+        func run(fingerprints: Bool, views: Bool) -> Plan {
+            planner.plan(
+                PlanInput(
+                    desired: desiredState([provider], [converged, moved]), observations: ["df": .observed(objects)],
+                    records: [priorRecord(converged.address), priorRecord(moved.address)], secretKey: stateKey, fingerprints: fingerprints,
+                    unchangedViews: views))
+        }
+        let full = run(fingerprints: false, views: true)
+        let lean = run(fingerprints: false, views: false)
+        let saved = run(fingerprints: true, views: false)
+        #expect(full.changes.map(\.action) == [.noOp, .update])
+        #expect(lean.changes.map(\.action) == full.changes.map(\.action))
+        // (`== nil` would compare with the JSON null: Value is nil-expressible.)
+        func held(_ view: Value?) -> Bool { view.map { _ in true } ?? false }
+        #expect(held(full.changes[0].before) && held(full.changes[0].after))
+        #expect(!held(lean.changes[0].before) && !held(lean.changes[0].after))
+        #expect(saved.changes[0].before == full.changes[0].before && saved.changes[0].after == full.changes[0].after)
+        // The change to send is untouched.
+        #expect(lean.changes[1] == full.changes[1])
+        #expect(lean.changes.map(lines) == [[], ["change host: \"old.internal\" -> \"db.internal\""]])
+        #expect(lean.summary == full.summary)
     }
 }
 

@@ -32,6 +32,22 @@ struct HonestOutputTests {
         }
     }
 
+    /// A text plan drops the views of unchanged connections (memory at 50,000 connections);
+    /// the JSON plan still shows them in full.
+    @Test func theJSONPlanShowsUnchangedConnectionsInFull() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
+            #expect(try await workspace.apply().status == 0)
+            let text = try await workspace.plan()
+            #expect(text.stdout.contains("No changes. 1 connection up to date."), "\(text)")
+            let json = try Value(json: try await workspace.plan(["--format", "json"]).stdout)
+            let change = try #require(json["resource_changes"]?.arrayValue?.first)
+            #expect(change["actions"] == ["no-op"])
+            #expect(change[path: "before.host"] == "orders.db.internal", "\(change)")
+            #expect(change[path: "after.host"] == "orders.db.internal", "\(change)")
+        }
+    }
+
     @Test func anEmptyOrMistypedSourceIsAnError() async throws {
         try await Workspace.with { workspace in
             let empty = workspace.directory.url.appendingPathComponent("emptydir").path

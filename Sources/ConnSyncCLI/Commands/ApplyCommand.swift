@@ -78,7 +78,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let console = session.context.console
         let view = session.views.apply()
         let options = session.context.reconcileOptions(
-            command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil)
+            command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil,
+            unchangedViews: output.effectiveFormat == .json)
         let confirm = !autoApprove && saved == nil
         let reconciliation: Engine.Reconciliation
         do {

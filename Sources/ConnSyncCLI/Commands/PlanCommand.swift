@@ -38,7 +38,8 @@ struct PlanCommand: AsyncParsableCommand {
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let run: Engine.PlanRun
         do {
-            run = try await session.plan(targets: options.targets, fingerprints: out != nil)
+            // Unchanged connections' views are shown by the JSON plan only.
+            run = try await session.plan(targets: options.targets, fingerprints: out != nil, unchangedViews: output.effectiveFormat == .json)
         } catch {
             await session.close()
             context.console.error("Error: \(ErrorText.describe(error))")
