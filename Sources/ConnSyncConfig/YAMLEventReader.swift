@@ -5,6 +5,10 @@ import Foundation
 /// Builds ``YNode`` trees from libyaml's events, one document at a time.
 struct YAMLEventReader {
     let file: SourceFile
+    /// The file's display path for every position: this reader's own copy. Each node's
+    /// location retains it, and readers of a file's chunks run on several cores: one shared
+    /// string's reference count, bounced between them, made two cores slower than one.
+    private let path: String
 
     /// A collection being read, changed in place at the top of the stack.
     struct Frame {
@@ -47,6 +51,7 @@ struct YAMLEventReader {
     ///   count through the file.
     init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0, documentsBefore: Int = 0) {
         self.file = file
+        path = String(decoding: Array(file.displayPath.utf8), as: UTF8.self)
         self.range = range ?? 0..<file.contents.count
         self.lineOffset = lineOffset
         documentIndex = documentsBefore
@@ -79,8 +84,21 @@ struct YAMLEventReader {
         return (documents, failure.map { [$0.diagnostic] } ?? [])
     }
 
+    /// The documents as ``YAMLFastReader`` reads them, or nil when it declines the text.
+    func fastDocuments() -> [YDocument]? {
+        let range = self.range
+        return file.contents.withUnsafeBytes { (whole: UnsafeRawBufferPointer) -> [YDocument]? in
+            YAMLFastReader.documents(UnsafeRawBufferPointer(rebasing: whole[range]).bindMemory(to: UInt8.self), reader: self)
+        }
+    }
+
     private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        SourceLocation(file: file.displayPath, line: Int(mark.line) + 1 + lineOffset, column: Int(mark.column) + 1)
+        location(line: Int(mark.line), column: Int(mark.column))
+    }
+
+    /// A position given as libyaml gives it: line and column from 0, within the unit.
+    func location(line: Int, column: Int) -> SourceLocation {
+        SourceLocation(file: path, line: line + 1 + lineOffset, column: column + 1)
     }
 
     private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -103,7 +121,7 @@ struct YAMLEventReader {
         case YAML_STREAM_END_EVENT:
             return true
         case YAML_DOCUMENT_START_EVENT:
-            documentIndex += 1
+            startDocument()
         case YAML_ALIAS_EVENT:
             let name = Self.text(event.data.alias.anchor) ?? ""
             throw Failure(
@@ -123,36 +141,54 @@ struct YAMLEventReader {
             try add(.scalar(text, kind, location(event.start_mark)), isPlainScalar: scalar.style == YAML_PLAIN_SCALAR_STYLE)
         case YAML_MAPPING_START_EVENT:
             try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
-            var frame = Frame(isMapping: true, location: location(event.start_mark))
-            frame.entries.reserveCapacity(8)
-            try push(frame, at: event.start_mark)
+            try startCollection(isMapping: true, at: location(event.start_mark))
         case YAML_SEQUENCE_START_EVENT:
             try refuseAnchor(event.data.sequence_start.anchor, at: event.start_mark)
-            try push(Frame(isMapping: false, location: location(event.start_mark)), at: event.start_mark)
+            try startCollection(isMapping: false, at: location(event.start_mark))
         case YAML_MAPPING_END_EVENT:
-            guard let frame = stack.popLast(), frame.isMapping else { break }
-            try add(.mapping(frame.entries, frame.location), isPlainScalar: false)
+            try endCollection(isMapping: true)
         case YAML_SEQUENCE_END_EVENT:
-            guard let frame = stack.popLast(), !frame.isMapping else { break }
-            try add(.sequence(frame.items, frame.location), isPlainScalar: false)
+            try endCollection(isMapping: false)
         default:
             break
         }
         return false
     }
 
-    private mutating func push(_ frame: Frame, at mark: yaml_mark_t) throws(Failure) {
+    // MARK: - the tree, from either reader's events
+
+    mutating func startDocument() {
+        documentIndex += 1
+    }
+
+    mutating func startCollection(isMapping: Bool, at location: SourceLocation) throws(Failure) {
         guard stack.count < YAMLReader.maximumDepth else {
             throw Failure(
                 diagnostic: Diagnostic(
                     code: "yaml-depth", message: "nesting deeper than \(YAMLReader.maximumDepth) levels is not supported",
-                    location: location(mark)))
+                    location: location))
         }
+        var frame = Frame(isMapping: isMapping, location: location)
+        if isMapping { frame.entries.reserveCapacity(8) }
         stack.append(frame)
     }
 
+    mutating func endCollection(isMapping: Bool) throws(Failure) {
+        guard let frame = stack.popLast(), frame.isMapping == isMapping else { return }
+        try add(isMapping ? .mapping(frame.entries, frame.location) : .sequence(frame.items, frame.location), isPlainScalar: false)
+    }
+
+    /// A plain scalar is typed from its bytes (``ScalarTyping``); a quoted one is a string.
+    mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>, isPlain: Bool, at location: SourceLocation) throws(Failure) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        try add(.scalar(text, isPlain ? ScalarTyping.kind(of: bytes) : .string, location), isPlainScalar: isPlain)
+    }
+
+    /// The documents read so far (the fast reader's result).
+    var documentsRead: [YDocument] { documents }
+
     /// Puts a finished node into the collection being read, or makes it the document's root.
-    private mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
+    mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
         let top = stack.count - 1
         guard top >= 0 else {
             // A document holding only a plain null (an empty document) is skipped.

@@ -160,11 +160,13 @@ struct YAMLUnit: Sendable {
     /// Why the file cannot be read at all.
     var problem: Diagnostic?
 
-    /// The unit's documents (numbered through the file) and its syntax error, if any.
-    func read() -> ([YDocument], [Diagnostic]) {
+    /// The unit's documents (numbered through the file) and its syntax error, if any: read
+    /// by ``YAMLFastReader`` when it can, else (and for `fast: false`) by libyaml.
+    func read(fast: Bool = true) -> ([YDocument], [Diagnostic]) {
         if let problem { return ([], [problem]) }
         var reader = YAMLEventReader(
             file: file, range: chunk?.range, lineOffset: chunk?.lineOffset ?? 0, documentsBefore: chunk?.documentsBefore ?? 0)
+        if fast, let documents = reader.fastDocuments() { return (documents, []) }
         return reader.read()
     }
 }
