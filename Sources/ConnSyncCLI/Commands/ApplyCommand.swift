@@ -57,7 +57,7 @@ struct ApplyCommand: AsyncParsableCommand {
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let status = await apply(session: session, targets: targets, saved: saved)
         await session.close()
-        if status != 0 { throw ExitCode(status) }
+        withExtendedLifetime(desired) { ProcessEnd.now(status) }
     }
 
     /// The source a saved plan was made from: the same folder, or the exact commit.

@@ -57,7 +57,7 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if !run.plan.problems.isEmpty { throw ExitCode(1) }
-        if detailedExitcode, run.plan.summary.hasChanges { throw ExitCode(2) }
+        let status: Int32 = !run.plan.problems.isEmpty ? 1 : (detailedExitcode && run.plan.summary.hasChanges ? 2 : 0)
+        withExtendedLifetime((desired, run)) { ProcessEnd.now(status) }
     }
 }

@@ -65,7 +65,7 @@ struct ValidateCommand: ParsableCommand {
                 console.error("\(count) error\(count == 1 ? "" : "s").")
             }
         }
-        if result.state == nil { throw ExitCode(1) }
+        withExtendedLifetime(result) { ProcessEnd.now(result.state == nil ? 1 : 0) }
     }
 
     /// `{"valid", "errors", "warnings", "summary"}` for editors and CI annotations.
