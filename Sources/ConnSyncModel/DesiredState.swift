@@ -320,18 +320,26 @@ public struct DesiredState: Sendable, Hashable {
 extension DesiredState {
     /// Every resolved secret value of the desired state (auth, connection fields, options):
     /// what a ``Redactor`` must keep out of anything shown.
-    public var secretValues: [String] {
-        var values: [String] = []
+    public var secretValues: Set<String> {
+        // Straight into a set: 50,000 connections sharing one password give one value, and
+        // no list of their secrets is built on the way.
+        var values = Set<String>()
+        func add(_ secret: Secret?) {
+            if let value = secret?.value?.revealed() { values.insert(value) }
+        }
+        func add(_ fields: DatabaseFields) {
+            for (_, secret) in fields.secrets { add(secret) }
+        }
         for provider in providers {
-            for (_, secret) in provider.auth.all { if let value = secret.value?.revealed() { values.append(value) } }
+            for (_, secret) in provider.auth.all { add(secret) }
         }
-        var databaseSecrets: [Secret] = []
-        for database in databases { databaseSecrets += database.fields.secrets.map(\.secret) }
+        for database in databases { add(database.fields) }
+        var optionSecrets: [Secret] = []
         for connection in connections {
-            databaseSecrets += connection.fields.secrets.map(\.secret)
-            connection.options.collectSecrets(into: &databaseSecrets)
+            add(connection.fields)
+            connection.options.collectSecrets(into: &optionSecrets)
         }
-        for secret in databaseSecrets { if let value = secret.value?.revealed() { values.append(value) } }
+        for secret in optionSecrets { add(secret) }
         return values
     }
 
