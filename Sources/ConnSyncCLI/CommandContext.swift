@@ -180,12 +180,12 @@ struct CommandContext: Sendable {
 
     /// Reconcile options of `command` run by this process.
     func reconcileOptions(
-        command: String, lockTimeout: Duration, targets: [Address] = [], fingerprints: Bool = false, unchangedViews: Bool = true
+        command: String, lockTimeout: Duration, targets: [Address] = [], fingerprints: Bool = false, views: Bool = true
     ) -> Engine.ReconcileOptions {
         let process = SystemProcessEnvironment()
         return Engine.ReconcileOptions(
             command: command, host: process.hostName, pid: process.processID, lockTimeout: lockTimeout, targets: targets, fingerprints: fingerprints,
-            unchangedViews: unchangedViews)
+            views: views)
     }
 
     /// An engine over `stack` and `store`, for the vendors of this context.

@@ -51,8 +51,8 @@ struct ReconcileSession: Sendable {
 
     /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
     /// (The progress view follows the engine's events.)
-    func plan(targets: [Address], fingerprints: Bool, unchangedViews: Bool = true) async throws -> Engine.PlanRun {
-        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, unchangedViews: unchangedViews)
+    func plan(targets: [Address], fingerprints: Bool, views: Bool = true) async throws -> Engine.PlanRun {
+        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, views: views)
     }
 
     func close() async {

@@ -240,7 +240,7 @@ public actor Controller {
         let metrics = self.metrics
         let options = Engine.ReconcileOptions(
             command: "connsync watch", host: configuration.host, pid: ProcessInfo.processInfo.processIdentifier,
-            lockTimeout: configuration.lockTimeout, unchangedViews: false)
+            lockTimeout: configuration.lockTimeout, views: false)
         let reconciliation: Engine.Reconciliation
         do {
             reconciliation = try await engine.reconcile(desired, options) { run in
@@ -325,7 +325,7 @@ public actor Controller {
     private func measureDrift(log: Logger) async {
         guard let desired = lastGoodDesired else { return }
         let (engine, close) = dependencies.makeEngine(desired, log)
-        if let run = try? await engine.plan(desired, fingerprints: false, unchangedViews: false) {
+        if let run = try? await engine.plan(desired, fingerprints: false, views: false) {
             let drifted = run.plan.actionable.count
             metrics.recordDrift(drifted)
             log.warning(

@@ -229,8 +229,7 @@ struct RecordKeeper: Sendable {
     /// Records of connections already in step that differ from what state holds: a remote id
     /// learnt, hashes of secrets no longer declared dropped, a pending marker cleared (adopted).
     static func differs(_ old: ConnectionRecord?, change: Change, update: RecordUpdate) -> Bool {
-        guard let old else { return true }
-        return old.remoteID != change.remoteID || old.secretHashes != update.secretHashes || old.pending != nil
+        PriorRecord.bringsInStep(old.map(Engine.prior), remoteID: change.remoteID, secretHashes: update.secretHashes)
     }
 
     func inStep() -> [ConnectionRecord] {

@@ -18,12 +18,12 @@ extension Engine {
         public var targets: [Address]
         /// Whether the plan carries the fingerprints a saved plan is checked by.
         public var fingerprints: Bool
-        /// Whether no-op changes keep their views (see ``PlanInput/unchangedViews``).
-        public var unchangedViews: Bool
+        /// Whether changes keep their views (see ``PlanInput/views``).
+        public var views: Bool
 
         public init(
             command: String, host: String, pid: Int32, lockTimeout: Duration, heartbeat: Duration = .seconds(30), targets: [Address] = [],
-            fingerprints: Bool = false, unchangedViews: Bool = true
+            fingerprints: Bool = false, views: Bool = true
         ) {
             self.command = command
             self.host = host
@@ -32,7 +32,7 @@ extension Engine {
             self.heartbeat = heartbeat
             self.targets = targets
             self.fingerprints = fingerprints
-            self.unchangedViews = unchangedViews
+            self.views = views
         }
     }
 
@@ -91,7 +91,7 @@ extension Engine {
         }
         let outcome: Result<Reconciliation, any Error>
         do {
-            let run = try await plan(desired, targets: options.targets, fingerprints: options.fingerprints, unchangedViews: options.unchangedViews)
+            let run = try await plan(desired, targets: options.targets, fingerprints: options.fingerprints, views: options.views)
             var report: ApplyReport?
             let decision = await decide(run)
             if decision == .apply, run.hasWork {

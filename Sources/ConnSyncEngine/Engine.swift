@@ -76,8 +76,8 @@ public struct Engine: Sendable {
     ///
     /// `fingerprints`: whether the plan carries the fingerprints a saved plan is checked by
     /// (see ``PlanInput/fingerprints``); only `plan --out` and `apply PLANFILE` need them.
-    /// `unchangedViews`: whether no-op changes keep their views (see ``PlanInput/unchangedViews``).
-    public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, unchangedViews: Bool = true) async throws
+    /// `views`: whether changes keep their views (see ``PlanInput/views``).
+    public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, views: Bool = true) async throws
         -> PlanRun
     {
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
@@ -117,7 +117,7 @@ public struct Engine: Sendable {
             func startPlanning(_ name: String, _ observation: ProviderObservation, _ state: LoadedState) {
                 let input = PlanInput(
                     desired: desired, observations: [name: observation], records: state.priors, secretKey: state.key, targets: targets,
-                    fingerprints: fingerprints, unchangedViews: unchangedViews, redactor: redactor)
+                    fingerprints: fingerprints, views: views, redactor: redactor)
                 group.addTask { .planned(planner.planConnections(of: name, input)) }
             }
             for try await event in group {
@@ -150,7 +150,7 @@ public struct Engine: Sendable {
         var plan = planner.plan(
             PlanInput(
                 desired: desired, observations: observations, records: state.priors, secretKey: state.key, targets: targets,
-                fingerprints: fingerprints, unchangedViews: unchangedViews, redactor: redactor),
+                fingerprints: fingerprints, views: views, redactor: redactor),
             preplanned: preplanned)
         for (name, message) in gate.removals.sorted(by: { $0.key < $1.key }) {
             plan.problems.append(PlanProblem(address: nil, provider: name, message: message))

@@ -14,17 +14,18 @@ public struct PlanInput: Sendable {
     /// (`plan --out`, `apply PLANFILE`) needs: working out the remote one serializes every
     /// remote object, a large part of a converged plan's CPU.
     public var fingerprints: Bool
-    /// Whether a no-op change keeps its `before` and `after` views. Only the JSON plan and
-    /// saved plans (``fingerprints``) show them; without them a converged plan of 50,000
-    /// connections holds tens of MiB less.
-    public var unchangedViews: Bool
+    /// Whether every change keeps its `before` and `after` views. Only the JSON plan and
+    /// saved plans (``fingerprints``) show them, and a vendor whose writes read them
+    /// (``VendorMapping/sendsFromViews``) keeps them anyway; the text views show the diffs.
+    /// Without them a plan of 50,000 connections holds ≈ 100–200 MiB less.
+    public var views: Bool
     /// The run's secret values: masked wherever a vendor's object holds one, redacted from
     /// what the vendor said (ids in messages).
     public var redactor: Redactor
 
     public init(
         desired: DesiredState, observations: [String: ProviderObservation], records: [PriorRecord], secretKey: [UInt8],
-        targets: [Address] = [], fingerprints: Bool = true, unchangedViews: Bool = true, redactor: Redactor = .none
+        targets: [Address] = [], fingerprints: Bool = true, views: Bool = true, redactor: Redactor = .none
     ) {
         self.desired = desired
         self.observations = observations
@@ -32,7 +33,7 @@ public struct PlanInput: Sendable {
         self.secretKey = secretKey
         self.targets = targets
         self.fingerprints = fingerprints
-        self.unchangedViews = unchangedViews
+        self.views = views
         self.redactor = redactor
     }
 }
@@ -99,7 +100,7 @@ public struct Planner: Sendable {
         }
         let hasher = SecretHasher(key: input.secretKey)
         let fingerprints = input.fingerprints
-        let views = input.fingerprints || input.unchangedViews
+        let views = input.fingerprints || input.views
         let targetSet = Set(input.targets)
         let all = input.desired.connections
         let indices = all.indices.filter {
@@ -122,7 +123,7 @@ public struct Planner: Sendable {
                     .success(
                         try planConnection(
                             connection, provider: provider, mapping: mapping, matches: matches, prior: recordIndex[connection.name],
-                            hasher: hasher, fingerprints: fingerprints, unchangedViews: views, redactor: input.redactor))
+                            hasher: hasher, fingerprints: fingerprints, views: views, redactor: input.redactor))
                 )
             } catch {
                 return (!matches.isEmpty, .failure(error))
@@ -226,7 +227,8 @@ public struct Planner: Sendable {
             changes.append(
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
-                    request: mapping.deleteRequest(remote: remote, provider: provider), before: remoteView,
+                    request: mapping.deleteRequest(remote: remote, provider: provider),
+                    before: input.fingerprints || input.views || mapping.sendsFromViews ? remoteView : Value?.none,
                     sensitivePaths: nil, sensitivity: sensitivity,
                     notes: mapping.changeNotes(.delete, remote: remote) + (readOnly.map { [$0] } ?? []), refusal: readOnly))
         }
@@ -278,7 +280,7 @@ public struct Planner: Sendable {
 
     private func planConnection(
         _ connection: DesiredConnection, provider: ProviderConfig, mapping: any VendorMapping, matches: [RemoteObject],
-        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool, unchangedViews: Bool, redactor: Redactor
+        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool, views: Bool, redactor: Redactor
     ) throws(MappingError) -> Change {
         if matches.count > 1 {
             throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches, redactor: redactor))
@@ -310,6 +312,8 @@ public struct Planner: Sendable {
             break
         }
         let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: redactor)
+        // A change keeps its views where they are shown or sent from; a no-op only where shown.
+        let keep = views || mapping.sendsFromViews
         guard let remote = matches.first else {
             notes += mapping.changeNotes(.create, remote: nil)
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
@@ -319,7 +323,7 @@ public struct Planner: Sendable {
                 diffs: differ.additions(of: desiredView).sorted(by: FieldDiff.displayOrder), after: desiredView,
                 sensitivePaths: nil, sensitivity: sensitivity, notes: notes,
                 recordUpdate: RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: true)
-            ).withAppliedValueHash(fingerprints ? hasher : nil)
+            ).held(views: keep, recorded: true, fingerprints: fingerprints, hasher: hasher)
         }
 
         let remoteView = mapping.normalize(remote.raw)
@@ -345,9 +349,11 @@ public struct Planner: Sendable {
         let record = RecordUpdate(secretHashes: secretHashes, appliedValueHash: nil, isCreatedByConnsync: isCreatedByConnsync)
         guard !diffs.isEmpty else {
             return Change(
-                address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: unchangedViews ? remoteView : Value?.none,
-                after: unchangedViews ? desiredView : Value?.none, sensitivePaths: nil, sensitivity: sensitivity, notes: notes, recordUpdate: record
-            ).withAppliedValueHash(fingerprints ? hasher : nil)
+                address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
+                after: desiredView, sensitivePaths: nil, sensitivity: sensitivity, notes: notes, recordUpdate: record
+            ).held(
+                views: views, recorded: PriorRecord.bringsInStep(prior, remoteID: remote.id, secretHashes: secretHashes), fingerprints: fingerprints,
+                hasher: hasher)
         }
 
         var refusal: String?
@@ -381,6 +387,6 @@ public struct Planner: Sendable {
             address: connection.address, vendor: provider.type, remoteID: remote.id, action: mapping.updateAction,
             request: request, diffs: diffs, before: remoteView, after: desiredView, sensitivePaths: nil,
             sensitivity: sensitivity, notes: notes, refusal: refusal, recordUpdate: record
-        ).withAppliedValueHash(fingerprints ? hasher : nil)
+        ).held(views: keep, recorded: true, fingerprints: fingerprints, hasher: hasher)
     }
 }

@@ -152,6 +152,10 @@ public protocol VendorMapping: Sendable {
     /// or nil: a change to it is refused by the plan, with this reason.
     func readOnlyReason(_ remote: RemoteObject) -> String?
 
+    /// Whether the provider's writes read a change's `before` and `after` views (e.g. to
+    /// compare what it reads back before it writes): its changes keep them in every plan.
+    var sendsFromViews: Bool { get }
+
     /// Notes about a provider's whole list (e.g. it holds exactly the vendor's cap).
     func listNotes(_ objects: [RemoteObject]) -> [String]
 
@@ -175,6 +179,7 @@ extension VendorMapping {
     }
 
     public var secretKeyNames: Set<String> { [] }
+    public var sendsFromViews: Bool { false }
     public func readOnlyReason(_ remote: RemoteObject) -> String? { nil }
     public func listNotes(_ objects: [RemoteObject]) -> [String] { [] }
     public func changeNotes(_ action: Action, remote: RemoteObject?) -> [String] { [] }

@@ -17,10 +17,10 @@ struct HashingTests {
         #expect(hasher.hash(parts: ["ab", "c"]) != hasher.hash(parts: ["a", "bc"]))
     }
 
-    /// Without `unchangedViews` a no-op change drops its views (only the JSON plan and a
-    /// saved plan show them); everything else in the plan is the same, and a plan with
-    /// fingerprints keeps them, since its fingerprints are worked out from them.
-    @Test func unchangedViewsAreKeptOnlyWhenAskedFor() throws {
+    /// Without `views` changes drop their views (only the JSON plan and a saved plan show
+    /// them); everything else in the plan is the same, a plan with fingerprints keeps them
+    /// (they are worked out from them), and so does a vendor whose writes read them.
+    @Test func viewsAreKeptOnlyWhereShownOrSentFrom() throws {
         let mapping = DataforMapping()
         func raw(_ name: String, host: String) -> Value {
             [
@@ -32,29 +32,43 @@ struct HashingTests {
         let provider = providerConfig("df", .datafor)
         let converged = connection("df", "converged", vendor: .datafor)
         let moved = connection("df", "moved", vendor: .datafor)
+        let created = connection("df", "new", vendor: .datafor)
         let objects = [remote(mapping, raw("converged", host: "db.internal")), remote(mapping, raw("moved", host: "old.internal"))]
         let planner = Planner(mappings: VendorRegistry.standard.mappings)
         func run(fingerprints: Bool, views: Bool) -> Plan {
             planner.plan(
                 PlanInput(
-                    desired: desiredState([provider], [converged, moved]), observations: ["df": .observed(objects)],
+                    desired: desiredState([provider], [converged, moved, created]), observations: ["df": .observed(objects)],
                     records: [priorRecord(converged.address), priorRecord(moved.address)], secretKey: stateKey, fingerprints: fingerprints,
-                    unchangedViews: views))
+                    views: views))
         }
+        // (`== nil` would compare with the JSON null: Value is nil-expressible.)
+        func held(_ view: Value?) -> Bool { view.map { _ in true } ?? false }
         let full = run(fingerprints: false, views: true)
         let lean = run(fingerprints: false, views: false)
         let saved = run(fingerprints: true, views: false)
-        #expect(full.changes.map(\.action) == [.noOp, .update])
+        #expect(full.changes.map(\.action) == [.noOp, .update, .create])
         #expect(lean.changes.map(\.action) == full.changes.map(\.action))
-        // (`== nil` would compare with the JSON null: Value is nil-expressible.)
-        func held(_ view: Value?) -> Bool { view.map { _ in true } ?? false }
-        #expect(held(full.changes[0].before) && held(full.changes[0].after))
-        #expect(!held(lean.changes[0].before) && !held(lean.changes[0].after))
-        #expect(saved.changes[0].before == full.changes[0].before && saved.changes[0].after == full.changes[0].after)
-        // The change to send is untouched.
-        #expect(lean.changes[1] == full.changes[1])
-        #expect(lean.changes.map(lines) == [[], ["change host: \"old.internal\" -> \"db.internal\""]])
+        #expect(full.changes.allSatisfy { held($0.after) } && full.changes.prefix(2).allSatisfy { held($0.before) })
+        #expect(lean.changes.allSatisfy { !held($0.before) && !held($0.after) })
+        #expect(saved.changes.map(\.before) == full.changes.map(\.before) && saved.changes.map(\.after) == full.changes.map(\.after))
+        // What is sent and shown is untouched.
+        #expect(lean.changes.map(\.request) == full.changes.map(\.request))
+        #expect(lean.changes.map(\.diffs) == full.changes.map(\.diffs))
+        #expect(lean.changes.map(lines)[1] == ["change host: \"old.internal\" -> \"db.internal\""])
         #expect(lean.summary == full.summary)
+
+        // Grafana's writes compare what they read back with the views: kept without `views`.
+        let grafana = GrafanaMapping()
+        #expect(grafana.sendsFromViews && !mapping.sendsFromViews)
+        let source = providerConfig("gf", .grafana)
+        let wanted = connection("gf", "orders", vendor: .grafana)
+        let plan = planner.plan(
+            PlanInput(
+                desired: desiredState([source], [wanted]), observations: ["gf": .observed([])], records: [], secretKey: stateKey,
+                fingerprints: false, views: false))
+        #expect(plan.changes.map(\.action) == [.create])
+        #expect(held(plan.changes.first?.after))
     }
 }
 

@@ -89,6 +89,21 @@ struct SavedPlanTests {
                 #expect(record.appliedValueHash?.count == 64, "\(record.address)")
             }
             #expect(Set(records.compactMap(\.appliedValueHash)).count == 2)
+
+            // A connection already in step whose record apply brings in step (its remote id
+            // forgotten here): a text apply drops the plan's views, and still records the hash.
+            let forgetful = try SQLiteStateStore(path: workspace.statePath)
+            var orders = try #require(records.last)
+            orders.remoteID = nil
+            orders.appliedValueHash = nil
+            try await forgetful.upsert([orders])
+            try await forgetful.close()
+            #expect(try await workspace.apply().status == 0)
+            let reopened = try SQLiteStateStore(path: workspace.statePath)
+            let again = try await reopened.records()
+            try await reopened.close()
+            #expect(again.last?.remoteID != nil)
+            #expect(again.last?.appliedValueHash == records.last?.appliedValueHash)
         }
     }
 }

@@ -79,7 +79,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let view = session.views.apply()
         let options = session.context.reconcileOptions(
             command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil,
-            unchangedViews: output.effectiveFormat == .json)
+            views: output.effectiveFormat == .json)
         let confirm = !autoApprove && saved == nil
         let reconciliation: Engine.Reconciliation
         do {

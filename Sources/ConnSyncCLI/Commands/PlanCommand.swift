@@ -38,8 +38,8 @@ struct PlanCommand: AsyncParsableCommand {
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let run: Engine.PlanRun
         do {
-            // Unchanged connections' views are shown by the JSON plan only.
-            run = try await session.plan(targets: options.targets, fingerprints: out != nil, unchangedViews: output.effectiveFormat == .json)
+            // Changes' views are shown by the JSON plan only (the text plan shows the diffs).
+            run = try await session.plan(targets: options.targets, fingerprints: out != nil, views: output.effectiveFormat == .json)
         } catch {
             await session.close()
             context.console.error("Error: \(ErrorText.describe(error))")

@@ -15,6 +15,8 @@ public struct GrafanaMapping: VendorMapping {
     public var identityKeys: IdentityKeys { IdentityKeys(name: "name", id: "uid") }
     /// Every value under `secureJsonData` is a secret.
     public var secretKeyNames: Set<String> { ["secureJsonData"] }
+    /// Its writes read the data source back and compare it with the change's views.
+    public var sendsFromViews: Bool { true }
 
     static let engines = EngineCodes([.postgresql: "grafana-postgresql-datasource", .mysql: "mysql"])
     /// The PostgreSQL plugin's alias, read as its id.
