@@ -127,7 +127,10 @@ public struct Engine: Sendable {
                     for (name, observation) in waiting { startPlanning(name, observation, loaded) }
                     waiting = []
                 case .observed(let name, let observation):
-                    observed[name] = observation
+                    // A provider planned early keeps no list here: its plan holds what the
+                    // final plan needs, so the list is freed once planned (saved plans'
+                    // fingerprints need every list, failures their message).
+                    if fingerprints || !observation.isObserved { observed[name] = observation }
                     if let state { startPlanning(name, observation, state) } else { waiting.append((name, observation)) }
                 case .planned(let plan):
                     preplanned.append(plan)
@@ -138,7 +141,10 @@ public struct Engine: Sendable {
         }
         observations.merge(observed) { _, new in new }
 
-        let rest = Planner.providersInScope(desired: desired, records: state.priors, targets: targets).filter { observations[$0] == nil }
+        let planned = Set(preplanned.filter(\.observed).map(\.provider))
+        let rest = Planner.providersInScope(desired: desired, records: state.priors, targets: targets).filter {
+            observations[$0] == nil && !planned.contains($0)
+        }
         if !rest.isEmpty {
             var (more, failed) = build(rest, desired: desired, gate: gate)
             for (name, provider) in more {

@@ -43,12 +43,16 @@ public struct PlanInput: Sendable {
 /// package only.
 package struct ProviderPlan: Sendable {
     package let provider: String
-    /// The provider's remote objects by name (the plan also needs them for prune and notes).
-    let remoteByName: [String: [RemoteObject]]
+    /// False when the provider's observation failed: nothing was planned.
+    package let observed: Bool
+    /// The provider's remote objects whose names no desired connection has, by name: what
+    /// the plan still needs (prune, the count of connections left alone). The others are
+    /// not held, so a provider's list can be freed once it is planned.
+    let unmatched: [String: [RemoteObject]]
     /// Each planned connection's outcome, by its index in the desired state's connections.
     let outcomes: [(index: Int, outcome: Result<Change, MappingError>)]
-    /// How many of the remote names a desired connection matched.
-    let matchedNames: Int
+    /// The mapping's notes about the whole list.
+    let listNotes: [String]
 }
 
 /// The planner: a pure function of (desired, observed, state) → ``Plan``.
@@ -90,13 +94,13 @@ public struct Planner: Sendable {
     /// while others are still answering. Empty when the provider was not observed.
     package func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
         guard case .observed(let objects)? = input.observations[providerName] else {
-            return ProviderPlan(provider: providerName, remoteByName: [:], outcomes: [], matchedNames: 0)
+            return ProviderPlan(provider: providerName, observed: false, unmatched: [:], outcomes: [], listNotes: [])
         }
         var remoteByName: [String: [RemoteObject]] = [:]
         remoteByName.reserveCapacity(objects.count)
         for object in objects { remoteByName[object.name, default: []].append(object) }
         guard let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type] else {
-            return ProviderPlan(provider: providerName, remoteByName: remoteByName, outcomes: [], matchedNames: 0)
+            return ProviderPlan(provider: providerName, observed: true, unmatched: remoteByName, outcomes: [], listNotes: [])
         }
         let hasher = SecretHasher(key: input.secretKey)
         let fingerprints = input.fingerprints
@@ -114,24 +118,28 @@ public struct Planner: Sendable {
         let remoteIndex = remoteByName
         let recordIndex = priors
         // Each connection is planned on its own (a pure function): spread them over the cores.
-        let outcomes = Parallel.map(indices) { index -> (matched: Bool, outcome: Result<Change, MappingError>) in
+        let outcomes = Parallel.map(indices) { index -> (index: Int, outcome: Result<Change, MappingError>) in
             let connection = all[index]
             let matches = remoteIndex[connection.name] ?? []
             do throws(MappingError) {
                 return (
-                    !matches.isEmpty,
+                    index,
                     .success(
                         try planConnection(
                             connection, provider: provider, mapping: mapping, matches: matches, prior: recordIndex[connection.name],
                             hasher: hasher, fingerprints: fingerprints, views: views, redactor: input.redactor))
                 )
             } catch {
-                return (!matches.isEmpty, .failure(error))
+                return (index, .failure(error))
             }
         }
+        // Names of every desired connection of the provider, targeted or not: a remote object
+        // of another name is one the plan may prune or leave alone.
+        var desiredNames = Set<String>()
+        for connection in all where connection.address.provider == providerName { desiredNames.insert(connection.name) }
         return ProviderPlan(
-            provider: providerName, remoteByName: remoteByName,
-            outcomes: zip(indices, outcomes).map { ($0, $1.outcome) }, matchedNames: outcomes.count { $0.matched })
+            provider: providerName, observed: true, unmatched: remoteByName.filter { !desiredNames.contains($0.key) },
+            outcomes: outcomes, listNotes: mapping.listNotes(objects))
     }
 
     /// The plan of `input`.
@@ -162,16 +170,19 @@ public struct Planner: Sendable {
         }
 
         let scope = Self.providersInScope(desired: input.desired, records: input.records, targets: input.targets)
+        // Remote objects no desired connection is named after, by provider and name.
         var remoteByProvider: [String: [String: [RemoteObject]]] = [:]
-        var matchedNames: [String: Int] = [:]
+        var listNotes: [String: [String]] = [:]
         // Outcomes by the connection's index in the desired state.
         var outcomes = [Result<Change, MappingError>?](repeating: nil, count: all.count)
         for providerName in scope {
-            switch input.observations[providerName] {
+            // A provider planned early was observed; the engine need not hold its list since.
+            let early = preplanned.first { $0.provider == providerName && $0.observed }
+            switch early.map({ _ in ProviderObservation.observed([]) }) ?? input.observations[providerName] {
             case .observed?:
-                let planned = preplanned.first { $0.provider == providerName } ?? planConnections(of: providerName, input)
-                remoteByProvider[providerName] = planned.remoteByName
-                matchedNames[providerName] = planned.matchedNames
+                let planned = early ?? planConnections(of: providerName, input)
+                remoteByProvider[providerName] = planned.unmatched
+                listNotes[providerName] = planned.listNotes
                 for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
             case .failed(let message)?:
                 problems.append(PlanProblem(address: nil, provider: providerName, message: message))
@@ -206,8 +217,8 @@ public struct Planner: Sendable {
                 notes.append("\(record.address) is no longer in the desired state; left alone (prune is off for \(provider.name))")
                 continue
             }
-            guard let mapping = mappings[provider.type], let remoteByName = remoteByProvider[provider.name] else { continue }
-            let candidates = remoteByName[record.address.name] ?? []
+            guard let mapping = mappings[provider.type], let unmatched = remoteByProvider[provider.name] else { continue }
+            let candidates = unmatched[record.address.name] ?? []
             let matches = record.remoteID.map { id in candidates.filter { $0.id == nil || $0.id == id } } ?? candidates
             if matches.count > 1 {
                 problems.append(
@@ -242,13 +253,9 @@ public struct Planner: Sendable {
             }
         }
         for providerName in scope {
-            if case .observed(let objects)? = input.observations[providerName], let provider = input.desired.provider(named: providerName),
-                let mapping = mappings[provider.type]
-            {
-                notes += mapping.listNotes(objects).map { "\(providerName): \($0)" }
-            }
-            guard let remoteByName = remoteByProvider[providerName], targetSet.isEmpty else { continue }
-            let unmanaged = remoteByName.count - (matchedNames[providerName] ?? 0) - (recordedOnly[providerName]?.count ?? 0)
+            notes += (listNotes[providerName] ?? []).map { "\(providerName): \($0)" }
+            guard let unmatched = remoteByProvider[providerName], targetSet.isEmpty else { continue }
+            let unmanaged = unmatched.count - (recordedOnly[providerName]?.count ?? 0)
             if unmanaged > 0 {
                 notes.append(
                     "\(providerName): \(unmanaged) remote connection\(unmanaged == 1 ? "" : "s") not in the desired state, left alone")

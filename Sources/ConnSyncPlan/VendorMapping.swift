@@ -34,6 +34,11 @@ public struct RemoteObject: Sendable, Hashable {
 public enum ProviderObservation: Sendable, Hashable {
     case observed([RemoteObject])
     case failed(String)
+
+    public var isObserved: Bool {
+        if case .observed = self { return true }
+        return false
+    }
 }
 
 /// What state remembers of a connection, as far as planning needs it.

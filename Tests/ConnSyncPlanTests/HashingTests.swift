@@ -116,6 +116,17 @@ struct PreplannedTests {
         #expect(whole.notes == pipelined.notes)
         #expect(whole.remoteFingerprint == pipelined.remoteFingerprint)
         #expect(whole.desiredFingerprint == pipelined.desiredFingerprint)
+        // The engine holds no list of a provider planned early (a saved plan's fingerprints
+        // aside): the plan is the same without them, prune and what is left alone included.
+        let lean = planner.plan(
+            PlanInput(desired: input.desired, observations: ["broken": input.observations["broken"]!], records: records, secretKey: stateKey, fingerprints: false),
+            preplanned: pieces)
+        #expect(lean.changes.map(\.address) == whole.changes.map(\.address))
+        #expect(lean.changes.map(\.action) == whole.changes.map(\.action))
+        #expect(lean.changes.map(lines) == whole.changes.map(lines))
+        #expect(lean.problems.map(\.description) == whole.problems.map(\.description))
+        #expect(lean.notes == whole.notes)
+        #expect(whole.notes.contains("wm: 1 remote connection not in the desired state, left alone"), "\(whole.notes)")
         // And the plan is the one expected: a no-op, an update, a create, a prune, a problem.
         #expect(whole.changes.map { "\($0.address) \($0.action)" }.sorted() == [
             "df/orders create", "wm/drifted update", "wm/gone delete", "wm/new create", "wm/orders noOp",
