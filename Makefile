@@ -15,8 +15,10 @@ build: deps
 # linking of a dozen Swift libraries), which is most of what `connsync --version` costs.
 RELEASE = -c release --static-swift-stdlib
 
+# By product: a static runtime cannot link the dynamic library product of a dependency (GRDB).
 release: deps
-	$(SWIFT) build $(RELEASE)
+	$(SWIFT) build $(RELEASE) --product connsync
+	$(SWIFT) build $(RELEASE) --product connsync-bench
 
 demo: build
 	$$($(SWIFT) build --show-bin-path)/connsync demo
