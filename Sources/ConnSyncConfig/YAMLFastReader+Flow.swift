@@ -15,7 +15,8 @@ extension YAMLFastReader {
                     let key = at
                     at = try flowNode(line, from: at, isKey: true)
                     while byte(at) == 0x20 { at += 1 }
-                    guard byte(at) == UInt8(ascii: ":") else { throw Decline() }
+                    // libyaml's simple-key limit counts from the key's start to its `:`.
+                    guard byte(at) == UInt8(ascii: ":"), at - key <= Self.maximumKey else { throw Decline() }
                     // After a plain key only `: ` (a quoted key may be followed by `:` at once).
                     let quotedKey = bytes[key] == UInt8(ascii: "'") || bytes[key] == UInt8(ascii: "\"")
                     guard quotedKey || byte(at + 1) == 0x20 else { throw Decline() }

@@ -58,6 +58,8 @@ struct YAMLFastReaderTests {
         "",
         "# nothing\n",
         "key: value # comment\nk2: va#lue\n",
+        // Keys at the fast reader's own limit (libyaml's is 1024).
+        "x: {" + String(repeating: "k", count: 1000) + ": v}\n", String(repeating: "k", count: 1000) + ": v\n",
     ]
 
     static let declined: [String] = [
@@ -66,6 +68,10 @@ struct YAMLFastReaderTests {
         "--- a\n", "a: b: c\n", "a: 1\n  b: 2\n", "- - a\n", "-\n  a\n", "a: [1, 2,]\n", "a: {b}\n", "a: {b:c}\n", "a: [b: c]\n",
         "a: b\n a: c\n", "a: 1\na: 2\n", "'a': 1\n", "{a: 1}\n", "scalar\n", "a : 1\n", "a: - b\n", "a: @b\n", "a: `b\n",
         "a: [x #c]\n", "a: 'x'y\n", "a: [x]y\n", "a: \"x\"#c\n", "a: [a]#c\n", "---x: 1\n", "a:\n- b\n c: 1\n",
+        // Keys over libyaml's simple-key limit (1024 from the key's start to its `:`), which it refuses.
+        "x: {" + String(repeating: "k", count: 1100) + ": v}\n", "x: {\"" + String(repeating: "k", count: 1100) + "\": v}\n",
+        "x: {a" + String(repeating: " ", count: 1100) + ": v}\n", "- {" + String(repeating: "k", count: 1100) + ": v}\n",
+        String(repeating: "k", count: 1100) + ": v\n",
     ]
 
     @Test func readsTheSubsetExactlyAsLibyaml() {
