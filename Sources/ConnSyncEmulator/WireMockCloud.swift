@@ -155,7 +155,9 @@ extension WireMockCloud {
         }
         let filter = request.query["q"]?.lowercased()
         let owner = self.owner
-        let matching = store.keys("\(userId)?\(filter ?? "")") { id, object in
+        // The user's length first: a decoded path segment may hold any character, so no
+        // separator alone could keep two (user, filter) pairs apart.
+        let matching = store.keys("\(userId.utf8.count):\(userId)\(filter ?? "")") { id, object in
             guard owner[id] == userId else { return false }
             guard let filter, !filter.isEmpty else { return true }
             return object["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false

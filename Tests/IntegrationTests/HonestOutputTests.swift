@@ -32,8 +32,8 @@ struct HonestOutputTests {
         }
     }
 
-    /// A text plan drops the views of unchanged connections (memory at 50,000 connections);
-    /// the JSON plan still shows them in full.
+    /// The JSON plan shows an unchanged connection in full, its views included, although a
+    /// text plan no longer holds them (memory at 50,000 connections; see HashingTests).
     @Test func theJSONPlanShowsUnchangedConnectionsInFull() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Workspace.connection("orders", provider: "wm"))
