@@ -99,7 +99,7 @@ public struct Engine: Sendable {
         enum Event: Sendable {
             case state(LoadedState)
             case observed(String, ProviderObservation)
-            case planned(ProviderPlan)
+            case planned(ProviderPlan?)
         }
         let observable = providers
         let (state, preplanned, observed) = try await withThrowingTaskGroup(of: Event.self) { group in
@@ -130,10 +130,14 @@ public struct Engine: Sendable {
                     // A provider planned early keeps no list here: its plan holds what the
                     // final plan needs, so the list is freed once planned (saved plans'
                     // fingerprints need every list, failures their message).
-                    if fingerprints || !observation.isObserved { observed[name] = observation }
+                    guard observation.isObserved else {
+                        observed[name] = observation
+                        continue
+                    }
+                    if fingerprints { observed[name] = observation }
                     if let state { startPlanning(name, observation, state) } else { waiting.append((name, observation)) }
                 case .planned(let plan):
-                    preplanned.append(plan)
+                    if let plan { preplanned.append(plan) }
                 }
             }
             guard let state else { throw CancellationError() }  // the state task always reports or throws
@@ -141,7 +145,7 @@ public struct Engine: Sendable {
         }
         observations.merge(observed) { _, new in new }
 
-        let planned = Set(preplanned.filter(\.observed).map(\.provider))
+        let planned = Set(preplanned.map(\.provider))
         let rest = Planner.providersInScope(desired: desired, records: state.priors, targets: targets).filter {
             observations[$0] == nil && !planned.contains($0)
         }

@@ -36,6 +36,13 @@ public struct PlanInput: Sendable {
         self.views = views
         self.redactor = redactor
     }
+
+    /// Whether a change keeps its views: they are shown (``views``), fingerprinted (saved
+    /// plans), or read by the writes of `mapping` (``VendorMapping/sendsFromViews``; nil for a
+    /// no-op, which is never sent). The one rule.
+    func keepsViews(sentBy mapping: (any VendorMapping)?) -> Bool {
+        views || fingerprints || (mapping?.sendsFromViews ?? false)
+    }
 }
 
 /// The planned desired connections of one provider (see ``Planner/planConnections(of:_:)``):
@@ -43,8 +50,6 @@ public struct PlanInput: Sendable {
 /// package only.
 package struct ProviderPlan: Sendable {
     package let provider: String
-    /// False when the provider's observation failed: nothing was planned.
-    package let observed: Bool
     /// The provider's remote objects whose names no desired connection has, by name: what
     /// the plan still needs (prune, the count of connections left alone). The others are
     /// not held, so a provider's list can be freed once it is planned.
@@ -91,24 +96,28 @@ public struct Planner: Sendable {
 
     /// Plans the desired connections of one observed provider: what ``plan(_:preplanned:)``
     /// would do for them, done early, e.g. as soon as that provider's list pages arrived
-    /// while others are still answering. Empty when the provider was not observed.
-    package func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan {
-        guard case .observed(let objects)? = input.observations[providerName] else {
-            return ProviderPlan(provider: providerName, observed: false, unmatched: [:], outcomes: [], listNotes: [])
-        }
+    /// while others are still answering. Nil when the provider was not observed (its failure
+    /// is the final plan's to report).
+    package func planConnections(of providerName: String, _ input: PlanInput) -> ProviderPlan? {
+        guard case .observed(let objects)? = input.observations[providerName] else { return nil }
         var remoteByName: [String: [RemoteObject]] = [:]
         remoteByName.reserveCapacity(objects.count)
         for object in objects { remoteByName[object.name, default: []].append(object) }
         guard let provider = input.desired.provider(named: providerName), let mapping = mappings[provider.type] else {
-            return ProviderPlan(provider: providerName, observed: true, unmatched: remoteByName, outcomes: [], listNotes: [])
+            return ProviderPlan(provider: providerName, unmatched: remoteByName, outcomes: [], listNotes: [])
         }
         let hasher = SecretHasher(key: input.secretKey)
         let fingerprints = input.fingerprints
-        let views = input.fingerprints || input.views
+        let keepsViews = (noOp: input.keepsViews(sentBy: nil), change: input.keepsViews(sentBy: mapping))
         let targetSet = Set(input.targets)
         let all = input.desired.connections
-        let indices = all.indices.filter {
-            all[$0].address.provider == providerName && (targetSet.isEmpty || targetSet.contains(all[$0].address))
+        // Names of every desired connection of the provider, targeted or not: a remote object
+        // of another name is one the plan may prune or leave alone.
+        var desiredNames = Set<String>()
+        var indices: [Int] = []
+        for index in all.indices where all[index].address.provider == providerName {
+            desiredNames.insert(all[index].name)
+            if targetSet.isEmpty || targetSet.contains(all[index].address) { indices.append(index) }
         }
         // This provider's records by name (the first wins, as everywhere in the planner).
         var priors: [String: PriorRecord] = [:]
@@ -127,18 +136,14 @@ public struct Planner: Sendable {
                     .success(
                         try planConnection(
                             connection, provider: provider, mapping: mapping, matches: matches, prior: recordIndex[connection.name],
-                            hasher: hasher, fingerprints: fingerprints, views: views, redactor: input.redactor))
+                            hasher: hasher, fingerprints: fingerprints, keepsViews: keepsViews, redactor: input.redactor))
                 )
             } catch {
                 return (index, .failure(error))
             }
         }
-        // Names of every desired connection of the provider, targeted or not: a remote object
-        // of another name is one the plan may prune or leave alone.
-        var desiredNames = Set<String>()
-        for connection in all where connection.address.provider == providerName { desiredNames.insert(connection.name) }
         return ProviderPlan(
-            provider: providerName, observed: true, unmatched: remoteByName.filter { !desiredNames.contains($0.key) },
+            provider: providerName, unmatched: remoteByName.filter { !desiredNames.contains($0.key) },
             outcomes: outcomes, listNotes: mapping.listNotes(objects))
     }
 
@@ -177,10 +182,15 @@ public struct Planner: Sendable {
         var outcomes = [Result<Change, MappingError>?](repeating: nil, count: all.count)
         for providerName in scope {
             // A provider planned early was observed; the engine need not hold its list since.
-            let early = preplanned.first { $0.provider == providerName && $0.observed }
-            switch early.map({ _ in ProviderObservation.observed([]) }) ?? input.observations[providerName] {
+            if let planned = preplanned.first(where: { $0.provider == providerName }) {
+                remoteByProvider[providerName] = planned.unmatched
+                listNotes[providerName] = planned.listNotes
+                for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
+                continue
+            }
+            switch input.observations[providerName] {
             case .observed?:
-                let planned = early ?? planConnections(of: providerName, input)
+                guard let planned = planConnections(of: providerName, input) else { continue }
                 remoteByProvider[providerName] = planned.unmatched
                 listNotes[providerName] = planned.listNotes
                 for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
@@ -239,7 +249,7 @@ public struct Planner: Sendable {
                 Change(
                     address: record.address, vendor: provider.type, remoteID: remote.id, action: .delete,
                     request: mapping.deleteRequest(remote: remote, provider: provider),
-                    before: input.fingerprints || input.views || mapping.sendsFromViews ? remoteView : Value?.none,
+                    before: input.keepsViews(sentBy: mapping) ? remoteView : Value?.none,
                     sensitivePaths: nil, sensitivity: sensitivity,
                     notes: mapping.changeNotes(.delete, remote: remote) + (readOnly.map { [$0] } ?? []), refusal: readOnly))
         }
@@ -287,7 +297,7 @@ public struct Planner: Sendable {
 
     private func planConnection(
         _ connection: DesiredConnection, provider: ProviderConfig, mapping: any VendorMapping, matches: [RemoteObject],
-        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool, views: Bool, redactor: Redactor
+        prior: PriorRecord?, hasher: SecretHasher, fingerprints: Bool, keepsViews: (noOp: Bool, change: Bool), redactor: Redactor
     ) throws(MappingError) -> Change {
         if matches.count > 1 {
             throw MappingError(Self.duplicateMessage(name: connection.name, provider: provider.name, matches: matches, redactor: redactor))
@@ -319,8 +329,7 @@ public struct Planner: Sendable {
             break
         }
         let sensitivity = Sensitivity(secretKeyNames: mapping.secretKeyNames, secretValues: redactor)
-        // A change keeps its views where they are shown or sent from; a no-op only where shown.
-        let keep = views || mapping.sendsFromViews
+        let keep = keepsViews.change
         guard let remote = matches.first else {
             notes += mapping.changeNotes(.create, remote: nil)
             let request = try mapping.createRequest(object: desiredObject, connection: connection, provider: provider)
@@ -359,7 +368,7 @@ public struct Planner: Sendable {
                 address: connection.address, vendor: provider.type, remoteID: remote.id, action: .noOp, before: remoteView,
                 after: desiredView, sensitivePaths: nil, sensitivity: sensitivity, notes: notes, recordUpdate: record
             ).held(
-                views: views, recorded: PriorRecord.bringsInStep(prior, remoteID: remote.id, secretHashes: secretHashes), fingerprints: fingerprints,
+                views: keepsViews.noOp, recorded: PriorRecord.bringsInStep(prior, remoteID: remote.id, secretHashes: secretHashes), fingerprints: fingerprints,
                 hasher: hasher)
         }
 

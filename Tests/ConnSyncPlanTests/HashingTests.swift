@@ -57,6 +57,10 @@ struct HashingTests {
         #expect(lean.changes.map(\.diffs) == full.changes.map(\.diffs))
         #expect(lean.changes.map(lines)[1] == ["change host: \"old.internal\" -> \"db.internal\""])
         #expect(lean.summary == full.summary)
+        // What apply records is the same: the hash made from `after` before it was dropped.
+        let hasher = SecretHasher(key: stateKey)
+        #expect(lean.changes.map { $0.appliedValueHash(hasher) } == full.changes.map { $0.appliedValueHash(hasher) })
+        #expect(lean.changes.allSatisfy { $0.appliedValueHash(hasher)?.count == 64 })
 
         // Grafana's writes compare what they read back with the views: kept without `views`.
         let grafana = GrafanaMapping()
@@ -104,7 +108,7 @@ struct PreplannedTests {
             records: records, secretKey: stateKey)
         let planner = Planner(mappings: VendorRegistry.standard.mappings)
         let whole = planner.plan(input)
-        let pieces = ["wm", "df", "broken"].map { name in
+        let pieces = ["wm", "df", "broken"].compactMap { name in
             planner.planConnections(of: name, PlanInput(
                 desired: input.desired, observations: [name: input.observations[name]!], records: records, secretKey: stateKey))
         }
