@@ -57,6 +57,22 @@ struct GrafanaMetabaseProviderTests {
         }
     }
 
+    /// Its check that nothing moved since the plan reads the plan's views: an update without
+    /// them is refused before any PUT, never passed unchecked.
+    @Test func anUpdateWithoutThePlansViewsIsRefusedAndNothingIsSent() async throws {
+        try await withEmulator { emulator, base in
+            try await emulator.seed(["grafana": [Self.orders]])
+            try await withTransport { transport in
+                let provider = try makeProvider(.grafana, base: base, transport: transport)
+                var change = try #require(try await Self.plan(provider, Self.desired("p", .grafana), applied: true).actionable.first)
+                change.before = nil
+                let error = await #expect(throws: ProviderError.self) { try await provider.apply(change) }
+                #expect(error?.kind == .configuration && error?.message.contains("holds no view of this data source") == true, "\(String(describing: error))")
+            }
+            #expect(await emulator.snapshot()["grafana"]?.arrayValue?.first?["url"] == "old.internal:5432")
+        }
+    }
+
     @Test func aCreateAnswered409CountsAsCreatedOnlyWhenGrafanaHoldsTheDesiredObject() async throws {
         try await withEmulator { emulator, base in
             var held = Self.orders

@@ -27,7 +27,7 @@ struct GrafanaWrites {
             } else {
                 path = Grafana.namePath(change.address.name)
             }
-            guard let desired = change.after, let held = try? await read(path), managedDifference(held, expected: desired) == nil,
+            guard let desired = change.after, let held = try? await read(path), managedDifference(held, expected: desired, desired: desired) == nil,
                 let uid = held["uid"]?.stringValue
             else { throw error }
             return ApplyResponse(status: 200, remoteID: uid)
@@ -73,18 +73,23 @@ struct GrafanaWrites {
                 kind: .forbidden, operation: "update", provider: http.config.name, status: 403,
                 message: "the data source is provisioned read-only at Grafana; connsync never writes it")
         }
-        if let path = managedDifference(held, expected: change.before ?? .emptyObject) {
+        // Without the plan's views there is nothing to check against: refused, never passed.
+        guard let before = change.before, let desired = change.after else {
+            throw ProviderError(
+                kind: .configuration, operation: "update", provider: http.config.name,
+                message: "the plan holds no view of this data source to check it against; nothing was sent: plan again")
+        }
+        if let path = managedDifference(held, expected: before, desired: desired) {
             throw ProviderError(
                 kind: .conflict, operation: "update", provider: http.config.name,
                 message: "\(path) changed since the plan; nothing was sent: plan again")
         }
     }
 
-    /// The first path connsync manages (a desired path that is not write-only) where `held`
-    /// differs from `expected` (the plan's view of the remote, or the desired view); nil when
-    /// they agree.
-    func managedDifference(_ held: Value, expected: Value) -> FieldPath? {
-        guard let desired = change.after else { return nil }
+    /// The first path connsync manages (a path of `desired` that is not write-only) where
+    /// `held` differs from `expected` (the plan's view of the remote, or the desired view);
+    /// nil when they agree.
+    func managedDifference(_ held: Value, expected: Value, desired: Value) -> FieldPath? {
         let current = mapping.normalize(held)
         for path in Self.leafPaths(desired) where !mapping.isWriteOnly(path) {
             let wanted = expected[path: path] ?? .null
