@@ -55,9 +55,9 @@ struct ApplyCommand: AsyncParsableCommand {
         let session = try await ReconcileSession.open(
             context: context, desired: desired, state: state, output: output,
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
-        let status = await apply(session: session, targets: targets, saved: saved)
+        let (status, reconciliation) = await apply(session: session, targets: targets, saved: saved)
         await session.close()
-        withExtendedLifetime(desired) { ProcessEnd.now(status) }
+        withExtendedLifetime((desired, reconciliation)) { ProcessEnd.now(status) }
     }
 
     /// The source a saved plan was made from: the same folder, or the exact commit.
@@ -73,8 +73,9 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     /// One reconcile (``Engine/reconcile(_:_:decide:runApply:)``): the plan is shown, checked
-    /// against a saved one, confirmed, then applied; the exit status says how it went.
-    func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> Int32 {
+    /// against a saved one, confirmed, then applied; the exit status says how it went. The
+    /// reconciliation is returned to be kept alive to the exit (see ``ProcessEnd``).
+    func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> (Int32, Engine.Reconciliation?) {
         let console = session.context.console
         let view = session.views.apply()
         let options = session.context.reconcileOptions(
@@ -104,23 +105,23 @@ struct ApplyCommand: AsyncParsableCommand {
             switch error {
             case .locking(let cause), .running(let cause): console.error("Error: \(ErrorText.describe(cause))")
             }
-            return 1
+            return (1, nil)
         }
         session.progress.finish()
-        guard reconciliation.decision == .apply else { return 1 }
+        guard reconciliation.decision == .apply else { return (1, reconciliation) }
         let plan = reconciliation.run.plan
         let report = reconciliation.report ?? ApplyReport(results: [], problems: plan.problems)
         view.result(plan, report)
         guard !plan.actionable.isEmpty else {
             // Nothing was sent; state may have been brought in step (remote ids, pending records).
             if let stateError = report.stateError { console.error("Error: state could not be brought in step: \(stateError)") }
-            return plan.problems.isEmpty && report.stateError == nil ? 0 : 1
+            return (plan.problems.isEmpty && report.stateError == nil ? 0 : 1, reconciliation)
         }
         if let stateError = report.stateError {
             console.error(
                 "Error: \(stateError)\nChanges not yet sent once state could no longer be written were not sent; run `connsync plan` to see where the vendors stand.")
         }
-        return report.isSuccess ? 0 : 1
+        return (report.isSuccess ? 0 : 1, reconciliation)
     }
 
     /// Asks for `yes` on a terminal; refuses when stdin is not one (nothing is sent).
