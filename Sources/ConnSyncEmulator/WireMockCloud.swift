@@ -155,12 +155,11 @@ extension WireMockCloud {
         }
         let filter = request.query["q"]?.lowercased()
         let owner = self.owner
-        // The user's length first: a decoded path segment may hold any character, so no
-        // separator alone could keep two (user, filter) pairs apart.
-        let matching = store.keys("\(userId.utf8.count):\(userId)\(filter ?? "")") { id, object in
-            guard owner[id] == userId else { return false }
-            guard let filter, !filter.isEmpty else { return true }
-            return object["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false
+        // A user's list is paged through, so it is kept per store version; a `q` lookup (one
+        // name) filters that list each time instead of filling the cache with one-off lists.
+        var matching = store.keys(userId) { id, _ in owner[id] == userId }
+        if let filter, !filter.isEmpty {
+            matching = matching.filter { store[$0]?["connectionName"]?.stringValue?.lowercased().contains(filter) ?? false }
         }
         let total = matching.count
         let totalPages = max(1, (total + limit - 1) / limit)
