@@ -58,9 +58,7 @@ struct YAMLFastReader {
     func byte(_ index: Int) -> UInt8 { index < bytes.count ? bytes[index] : 0x0A }
 
     private func lineEnd(from index: Int) -> Int {
-        var end = index
-        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-        return end
+        YAMLChunks.nextNewline(bytes, from: index) ?? bytes.count
     }
 
     /// The next line holding more than spaces and a comment, from the reader's line on.

@@ -161,12 +161,12 @@ struct YAMLUnit: Sendable {
     var problem: Diagnostic?
 
     /// The unit's documents (numbered through the file) and its syntax error, if any: read
-    /// by ``YAMLFastReader`` when it can, else (and for `fast: false`) by libyaml.
-    func read(fast: Bool = true) -> ([YDocument], [Diagnostic]) {
+    /// by ``YAMLFastReader`` when it can, else by libyaml.
+    func read() -> ([YDocument], [Diagnostic]) {
         if let problem { return ([], [problem]) }
         var reader = YAMLEventReader(
             file: file, range: chunk?.range, lineOffset: chunk?.lineOffset ?? 0, documentsBefore: chunk?.documentsBefore ?? 0)
-        if fast, let documents = reader.fastDocuments() { return (documents, []) }
+        if let documents = reader.fastDocuments() { return (documents, []) }
         return reader.read()
     }
 }
@@ -189,7 +189,7 @@ enum YAMLChunks {
         var documentsBefore: Int
     }
 
-    static func split(_ contents: Data, chunkSize: Int = Self.chunkSize) -> [Chunk] {
+    static func split(_ contents: Data) -> [Chunk] {
         let whole = [Chunk(range: 0..<contents.count, lineOffset: 0, documentsBefore: 0)]
         guard contents.count >= 2 * chunkSize else { return whole }
         return contents.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Chunk] in
@@ -276,7 +276,7 @@ enum YAMLChunks {
         return lines
     }
 
-    private static func nextNewline(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
+    static func nextNewline(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {
         guard index < bytes.count, let base = bytes.baseAddress else { return nil }
         guard let found = memchr(base + index, 0x0A, bytes.count - index) else { return nil }
         return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base

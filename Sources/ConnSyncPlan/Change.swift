@@ -136,8 +136,7 @@ public struct Change: Sendable, Hashable {
     /// them) worked out from ``sensitivity`` when asked for: most plans are mostly no-ops,
     /// and most views never show them.
     public var sensitivePaths: [FieldPath] {
-        get { decidedPaths ?? Array(Set(sensitivity.sensitivePaths(in: before ?? .null) + sensitivity.sensitivePaths(in: after ?? .null))).sorted() }
-        set { decidedPaths = newValue }
+        decidedPaths ?? Array(Set(sensitivity.sensitivePaths(in: before ?? .null) + sensitivity.sensitivePaths(in: after ?? .null))).sorted()
     }
     private var decidedPaths: [FieldPath]?
     /// The rule the planner decided with; ``masked()`` applies it to the request body.

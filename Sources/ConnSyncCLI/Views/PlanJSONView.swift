@@ -54,8 +54,9 @@ public struct PlanJSONView: Sendable {
 
     /// One change as the planner masked it (``Change/masked()``): the view decides nothing.
     static func resourceChange(_ change: Change) -> Value {
-        let sensitive = Set(change.sensitivePaths + change.diffs.filter(\.isSensitive).map(\.path))
+        // masked() decides the sensitive paths once, from the values before they are masked.
         let shown = change.masked()
+        let sensitive = Set(shown.sensitivePaths + shown.diffs.filter(\.isSensitive).map(\.path))
         return [
             "address": .string(change.address.description),
             "provider": .string(change.address.provider),
