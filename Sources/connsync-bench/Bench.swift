@@ -14,7 +14,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connsync-bench",
         abstract: "Time connsync validate, plan and apply as processes against the emulator, and a per-resource baseline.",
-        discussion: "Build with `swift build -c release` (or run `make bench`) for meaningful numbers.")
+        discussion: "Build with `make release` (or run `make bench`) for meaningful numbers.")
 
     @Option(name: .long, help: "Sizes to measure, comma-separated (connections, spread over the benchmarked vendors).")
     var sizes: String = "5000,20000,50000"
@@ -64,7 +64,7 @@ struct Bench: AsyncParsableCommand {
         let binary = connsync ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("connsync").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no connsync binary at \(binary): build it (swift build -c release) or pass --connsync PATH")
+            throw ValidationError("no connsync binary at \(binary): build it (make release) or pass --connsync PATH")
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("connsync-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -80,7 +80,10 @@ struct Bench: AsyncParsableCommand {
             var report = Report(latency: .milliseconds(latencyMilliseconds), inFlight: min(64, concurrency * vendors.definitions.count))
             for size in sizeList {
                 let fixture = Fixture(vendors: vendors, count: size, base: emulator.baseURL, concurrency: concurrency)
-                let session = Session(binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture, planRuns: planRuns, applyRuns: applyRuns)
+                let session = Session(
+                    binary: binary, work: work, emulator: emulator, admin: admin, fixture: fixture,
+                    // The emulator takes bodies up to 16 MiB, and seeding appends.
+                    seed: Session.batches(of: fixture.seed(host: Session.host), size: 2_000), planRuns: planRuns, applyRuns: applyRuns)
                 var measured = SizeFigures(size: size, layouts: [], baseline: nil)
                 for layout in Fixture.Layout.allCases { measured.layouts.append(try await session.measure(layout)) }
                 if baselineInFlight > 0, size <= baselineMaximum { measured.baseline = try await session.baseline(inFlight: baselineInFlight) }
@@ -106,17 +109,10 @@ extension Bench {
             try fixture.write(to: folder.appendingPathComponent(layout.rawValue), layout: layout, host: Session.host)
         }
         // The seed and the variables hold the fixture's secrets: owner-only files, never printed.
-        try Self.writePrivate(fixture.seed(host: Session.host).jsonData(secrets: .reveal), to: folder.appendingPathComponent("seed.json"))
+        try PrivateFile.write(fixture.seed(host: Session.host).jsonData(secrets: .reveal), to: folder.appendingPathComponent("seed.json").path)
         let variables = Fixture.environment.sorted { $0.key < $1.key }.map { "export \($0.key)='\($0.value)'\n" }.joined()
-        try Self.writePrivate(Data(variables.utf8), to: folder.appendingPathComponent("env.sh"))
+        try PrivateFile.write(Data(variables.utf8), to: folder.appendingPathComponent("env.sh").path)
         print("wrote \(folder.path): one-file/, per-connection/, seed.json, env.sh (source it for the fixture's variables); emulator at \(base)")
     }
 
-    /// `data` at `url`, readable by its owner only.
-    static func writePrivate(_ data: Data, to url: URL) throws {
-        try? FileManager.default.removeItem(at: url)
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw BenchError("cannot write \(url.path)")
-        }
-    }
 }

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Why a private file could not be written, in words a user can act on.
-struct PrivateFileError: Error, CustomStringConvertible {
+public struct PrivateFileError: Error, CustomStringConvertible {
     var path: String
     var reason: String
 
-    var description: String { "cannot write \(path): \(reason)" }
+    public var description: String { "cannot write \(path): \(reason)" }
 
     static func from(errno code: Int32, path: String) -> PrivateFileError {
         let reason: String
@@ -23,8 +23,8 @@ struct PrivateFileError: Error, CustomStringConvertible {
 
 /// Files only their owner may read (mode 0600), written atomically: a temporary file in the
 /// same folder, then a rename.
-enum PrivateFile {
-    static func write(_ data: Data, to path: String) throws(PrivateFileError) {
+public enum PrivateFile {
+    public static func write(_ data: Data, to path: String) throws(PrivateFileError) {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
