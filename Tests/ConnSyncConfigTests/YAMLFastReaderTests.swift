@@ -93,6 +93,23 @@ struct YAMLFastReaderTests {
         #expect(problems.first?.location == ConnSyncModel.SourceLocation(file: "a.yaml", line: 2, column: 1))
     }
 
+    /// The bounds every read keeps, whichever reader meets them: nesting, size, encoding.
+    @Test func tooDeepTooLargeOrNotUTF8IsRefusedWithItsCode() {
+        func problems(_ contents: Data) -> [String] {
+            YAMLReader.documents(of: SourceFile(path: "/x/a.yaml", displayPath: "a.yaml", contents: contents)).1.map(\.code)
+        }
+        let depth = YAMLReader.maximumDepth + 5
+        // Flow nesting (the fast reader declines, libyaml reads) and block nesting (both readers).
+        #expect(problems(Data(("a: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n").utf8)) == ["yaml-depth"])
+        let block = (0..<depth).map { String(repeating: "  ", count: $0) + "k\($0):" }.joined(separator: "\n") + " leaf\n"
+        #expect(problems(Data(block.utf8)) == ["yaml-depth"])
+        #expect(problems(Data([0x61, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])) == ["yaml-encoding"])
+        #expect(problems(Data(count: YAMLReader.maximumFileSize + 1)) == ["yaml-size"])
+        // At the bounds, all is read.
+        let shallow = YAMLReader.maximumDepth - 1
+        #expect(problems(Data(("a: " + String(repeating: "[", count: shallow) + String(repeating: "]", count: shallow) + "\n").utf8)).isEmpty)
+    }
+
     @Test func theExamplesAreReadFast() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples").standardized
         let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".yaml") } ?? []
