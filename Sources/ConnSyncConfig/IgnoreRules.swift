@@ -20,6 +20,7 @@ public struct IgnoreRules: Sendable, Hashable {
 
     /// Whether the file at `path` (relative to the source root, `/`-separated) is ignored.
     public func ignores(_ path: String) -> Bool {
+        guard !patterns.isEmpty else { return false }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         for raw in patterns {
             var pattern = raw.hasPrefix("/") ? String(raw.dropFirst()) : raw

@@ -1,0 +1,97 @@
+@testable import ConnSyncConfig
+import ConnSyncModel
+import ConnSyncProviders
+import Foundation
+import TestSupport
+import Testing
+
+/// A folder of many files is read on every core: what comes back, and the first problem
+/// reported, must be what a reading in path order gives.
+@Suite("Many files")
+struct ManyFilesTests {
+    static let count = 200
+
+    /// `count` files over four folders, written in an order unlike the path order.
+    static func folder() throws -> TemporaryDirectory {
+        let folder = try TemporaryDirectory()
+        for index in (0..<count).reversed() {
+            try folder.write("# file \(index)\n" + String(repeating: "x", count: index), to: path(index))
+        }
+        return folder
+    }
+
+    static func path(_ index: Int) -> String {
+        "team-\(index % 4)/file-\(String(format: "%03d", index)).yaml"
+    }
+
+    @Test func filesComeBackInPathOrderWithTheirOwnBytes() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        let files = try DirectorySource(directory: folder.path).yamlFiles()
+        #expect(files.map(\.path) == (0..<Self.count).map(Self.path).sorted())
+        for file in files {
+            let index = try #require(Int(file.path.dropFirst("team-0/file-".count).prefix(3)))
+            #expect(String(decoding: file.contents, as: UTF8.self) == "# file \(index)\n" + String(repeating: "x", count: index))
+        }
+    }
+
+    /// A FIFO (refused as not a regular file) and a symlink out of the source: whichever comes
+    /// first in path order is the error, whichever thread met the other first.
+    @Test(arguments: [(fifo: 40, link: 160), (fifo: 160, link: 40)])
+    func theFirstProblemInPathOrderIsTheOneReported(_ fifo: Int, _ link: Int) throws {
+        let outside = try TemporaryDirectory()
+        defer { outside.remove() }
+        try outside.write("kind: elsewhere\n", to: "elsewhere.yaml")
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        // Sorted paths put every team-0 file first; both files are in team-0 (indices ≡ 0 mod 4).
+        let fifoPath = folder.path + "/" + Self.path(fifo)
+        try FileManager.default.removeItem(atPath: fifoPath)
+        #expect(mkfifo(fifoPath, 0o600) == 0)
+        let linkPath = folder.path + "/" + Self.path(link)
+        try FileManager.default.removeItem(atPath: linkPath)
+        try FileManager.default.createSymbolicLink(atPath: linkPath, withDestinationPath: outside.path + "/elsewhere.yaml")
+        #expect {
+            _ = try DirectorySource(directory: folder.path).yamlFiles()
+        } throws: { error in
+            let text = "\(error)"
+            return fifo < link
+                ? text.contains(Self.path(fifo)) && text.contains("not a regular file") : text.contains(Self.path(link)) && text.contains("outside the source")
+        }
+    }
+
+    @Test func theTotalLimitHoldsWhenFilesAreReadOnEveryCore() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        var source = DirectorySource(directory: folder.path)
+        let total = (0..<Self.count).reduce(0) { $0 + "# file \($1)\n".utf8.count + $1 }
+        source.maximumTotalBytes = total
+        #expect(try source.yamlFiles().count == Self.count)
+        source.maximumTotalBytes = total - 1
+        #expect {
+            _ = try source.yamlFiles()
+        } throws: { error in
+            guard case SourceError.tooLarge = error else { return false }
+            return true
+        }
+    }
+
+    /// Connections are checked in address order (the order the state keeps), yet every
+    /// error is still reported at its place in file order, and the state comes out sorted.
+    @Test func connectionsOutOfAddressOrderComeOutSortedWithErrorsInFileOrder() throws {
+        func connection(_ name: String, provider: String, extra: String = "") -> String {
+            "---\napiVersion: connsync/v1\nkind: Connection\nmetadata: {name: \(name)}\nspec: {provider: \(provider), databaseRef: orders\(extra)}\n"
+        }
+        // Datafor cannot hold a schema: the vendor's check, made after references resolve.
+        let documents = [
+            connection("zeta", provider: "rep"), connection("alpha", provider: "wm"), connection("yankee", provider: "df", extra: ", schema: public"),
+            connection("beta", provider: "rep"), connection("able", provider: "df", extra: ", schema: public"), connection("aaa", provider: "rep"),
+        ]
+        let (valid, none) = try loadFiles(["all.yaml": validBase + documents.enumerated().filter { $0.offset != 2 && $0.offset != 4 }.map(\.element).joined()])
+        #expect(none.isEmpty, "\(none)")
+        #expect(try #require(valid.state).connections.map(\.address.description) == ["rep/aaa", "rep/beta", "rep/zeta", "wm/alpha"])
+        let (_, rendered) = try loadFiles(["all.yaml": validBase + documents.joined()])
+        #expect(rendered.count == 2, "\(rendered)")
+        #expect(rendered.first?.contains("Connection/yankee: spec.schema") == true && rendered.last?.contains("Connection/able: spec.schema") == true, "\(rendered)")
+    }
+}
