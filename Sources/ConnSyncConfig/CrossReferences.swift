@@ -54,8 +54,9 @@ struct CrossReferences {
         let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.nameLocation)
         let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.nameLocation)
         var seen: [Address: SourceLocation] = [:]
-        var desired: [DesiredConnection] = []
-        desired.reserveCapacity(connections.count)
+        seen.reserveCapacity(connections.count)
+        var pending: [Pending] = []
+        pending.reserveCapacity(connections.count)
         for connection in connections {
             let address = Address(provider: connection.provider, name: connection.name)
             if let first = seen[address] {
@@ -95,14 +96,31 @@ struct CrossReferences {
             // Every error in one run: a Connection with errors of its own, or whose Database is
             // broken or missing, is still checked against its vendor for what it sets itself; only
             // what depends on the unknown part (fields it must have) waits.
-            let isPartial = connection.hasErrors || !inheritanceKnown
-            if let result = check(connection, provider: provider.config, database: database, isPartial: isPartial), !isPartial {
+            pending.append(Pending(address: address, connection: connection, provider: provider, database: database, isPartial: connection.hasErrors || !inheritanceKnown))
+        }
+        // Checked in address order, the order the state keeps (sorting the small pending
+        // entries, not the connections built); each check's diagnostics are sorted by place later.
+        if !zip(pending, pending.dropFirst()).allSatisfy({ $0.address < $1.address }) { pending.sort { $0.address < $1.address } }
+        var desired: [DesiredConnection] = []
+        desired.reserveCapacity(pending.count)
+        for item in pending {
+            if let result = check(item.connection, provider: item.provider.config, database: item.database, isPartial: item.isPartial), !item.isPartial {
                 desired.append(result)
             }
         }
         return DesiredState(
             source: source, providers: providerByName.values.map(\.config), databases: databaseByName.values.map(\.definition),
             connections: desired)
+    }
+
+    /// A connection whose references resolved, waiting for its vendor's checks.
+    /// Small (the documents are shared, not copied): sorting moves these.
+    struct Pending {
+        var address: Address
+        var connection: ParsedConnection
+        var provider: ParsedProvider
+        var database: ParsedDatabase?
+        var isPartial: Bool
     }
 
     func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?, isPartial: Bool = false) -> DesiredConnection? {
@@ -115,8 +133,8 @@ struct CrossReferences {
             error(code, connection.id, field, message, at: location)
         }
         let ownFields = connection.fields.setFields
-        // Fields set on the Connection itself must be holdable by the vendor.
-        for field in ownFields.sorted() where !rules.fields.contains(field) {
+        // Fields set on the Connection itself must be holdable by the vendor (in field order).
+        for field in CommonField.inOrder where connection.fields.isSet(field) && !rules.fields.contains(field) {
             fail(
                 "unsupported-field", "spec.\(field)",
                 "\(vendor) cannot hold \(field); remove it from this Connection" + (rules.unsupportedFieldHint.map { " (\($0))" } ?? ""),
@@ -127,8 +145,8 @@ struct CrossReferences {
         var skipped: [CommonField] = []
         if let database {
             let inherited = database.definition.fields
-            for field in inherited.setFields.sorted() where !ownFields.contains(field) {
-                if !rules.fields.contains(field) { skipped.append(field) }
+            for field in CommonField.inOrder where inherited.isSet(field) && !connection.fields.isSet(field) && !rules.fields.contains(field) {
+                skipped.append(field)
             }
             var base = inherited
             for field in skipped { base = base.removing(field) }
@@ -144,9 +162,8 @@ struct CrossReferences {
                 at: inherited ? (connection.databaseRefLocation ?? connection.specLocation) : (connection.fieldLocations[.engine] ?? connection.specLocation))
         }
         // Required fields, unless spec.options gives the vendor's own key.
-        let setFields = fields.setFields
         let missing = rules.requiredFields.filter { field in
-            !setFields.contains(field) && !(rules.optionKeys[field].map { connection.optionKeys.contains($0) } ?? false)
+            !fields.isSet(field) && !(rules.optionKeys[field].map { connection.optionKeys.contains($0) } ?? false)
         }
         if !missing.isEmpty, !isPartial {
             fail(

@@ -230,39 +230,78 @@ final class DiagnosticSink: @unchecked Sendable {
 
 // MARK: - parsed documents (before cross-references)
 
-struct ParsedProvider: Sendable {
-    var config: ProviderConfig
-    var location: SourceLocation
+// Parsed documents are classes: they are handed from the chunk that read them to the
+// cross-references, and each connection's check refers to its provider and database; as
+// structs of this many fields, every step retained and released each field.
+
+final class ParsedProvider: Sendable {
+    let config: ProviderConfig
+    let location: SourceLocation
     /// Where `metadata.name` is (duplicate names are reported there).
-    var nameLocation: SourceLocation
+    let nameLocation: SourceLocation
+
+    init(config: ProviderConfig, location: SourceLocation, nameLocation: SourceLocation) {
+        self.config = config
+        self.location = location
+        self.nameLocation = nameLocation
+    }
 }
 
-struct ParsedDatabase: Sendable {
-    var definition: DatabaseDefinition
-    var location: SourceLocation
-    var nameLocation: SourceLocation
+final class ParsedDatabase: Sendable {
+    let definition: DatabaseDefinition
+    let location: SourceLocation
+    let nameLocation: SourceLocation
     /// Where each set field is, for messages about inherited fields.
-    var fieldLocations: [CommonField: SourceLocation]
+    let fieldLocations: [CommonField: SourceLocation]
+
+    init(definition: DatabaseDefinition, location: SourceLocation, nameLocation: SourceLocation, fieldLocations: [CommonField: SourceLocation]) {
+        self.definition = definition
+        self.location = location
+        self.nameLocation = nameLocation
+        self.fieldLocations = fieldLocations
+    }
 }
 
-struct ParsedConnection: Sendable {
-    var id: DocumentID
-    var name: String
-    var labels: [String: String]
-    var provider: String
-    var providerLocation: SourceLocation
-    var databaseRef: String?
-    var databaseRefLocation: SourceLocation?
-    var fields: DatabaseFields
-    var fieldLocations: [CommonField: SourceLocation]
-    var options: Value
-    var optionKeys: Set<String>
-    var location: SourceLocation
-    var nameLocation: SourceLocation
-    var specLocation: SourceLocation
+final class ParsedConnection: Sendable {
+    let id: DocumentID
+    let name: String
+    let labels: [String: String]
+    let provider: String
+    let providerLocation: SourceLocation
+    let databaseRef: String?
+    let databaseRefLocation: SourceLocation?
+    let fields: DatabaseFields
+    let fieldLocations: [CommonField: SourceLocation]
+    let options: Value
+    let optionKeys: Set<String>
+    let location: SourceLocation
+    let nameLocation: SourceLocation
+    let specLocation: SourceLocation
     /// The document had errors of its own: only its references are still checked, so that
     /// every error of a run is reported together.
-    var hasErrors = false
+    let hasErrors: Bool
+
+    init(
+        id: DocumentID, name: String, labels: [String: String], provider: String, providerLocation: SourceLocation, databaseRef: String?,
+        databaseRefLocation: SourceLocation?, fields: DatabaseFields, fieldLocations: [CommonField: SourceLocation], options: Value,
+        optionKeys: Set<String>, location: SourceLocation, nameLocation: SourceLocation, specLocation: SourceLocation, hasErrors: Bool = false
+    ) {
+        self.id = id
+        self.name = name
+        self.labels = labels
+        self.provider = provider
+        self.providerLocation = providerLocation
+        self.databaseRef = databaseRef
+        self.databaseRefLocation = databaseRefLocation
+        self.fields = fields
+        self.fieldLocations = fieldLocations
+        self.options = options
+        self.optionKeys = optionKeys
+        self.location = location
+        self.nameLocation = nameLocation
+        self.specLocation = specLocation
+        self.hasErrors = hasErrors
+    }
 }
 
 enum ParsedDocument: Sendable {

@@ -146,15 +146,22 @@ public struct DatabaseFields: Sendable, Hashable {
     /// Which common fields are set.
     public var setFields: Set<CommonField> {
         var result: Set<CommonField> = []
-        if engine != nil { result.insert(.engine) }
-        if host != nil { result.insert(.host) }
-        if port != nil { result.insert(.port) }
-        if database != nil { result.insert(.database) }
-        if username != nil { result.insert(.username) }
-        if password != nil { result.insert(.password) }
-        if schema != nil { result.insert(.schema) }
-        if ssl != nil { result.insert(.ssl) }
+        for field in CommonField.inOrder where isSet(field) { result.insert(field) }
         return result
+    }
+
+    /// Whether `field` is set (no set built, for the checks run on every connection).
+    public func isSet(_ field: CommonField) -> Bool {
+        switch field {
+        case .engine: return engine != nil
+        case .host: return host != nil
+        case .port: return port != nil
+        case .database: return database != nil
+        case .username: return username != nil
+        case .password: return password != nil
+        case .schema: return schema != nil
+        case .ssl: return ssl != nil
+        }
     }
 
     /// Per-field override: each field set in `other` wins; `ssl` merges field by field.

@@ -70,6 +70,9 @@ public enum CommonField: String, Sendable, Hashable, Codable, CaseIterable, Comp
 
     public var description: String { rawValue }
 
+    /// Every field in table order, built once (`allCases` builds its array at each use).
+    public static let inOrder = allCases
+
     public var isSecret: Bool { self == .password }
 
     /// The field's place in the table. Equality, hashing and order use it: the defaults of a
