@@ -208,14 +208,14 @@ struct CommandContext: Sendable {
     /// The HTTP stack of every provider: one pooled client, a global in-flight cap, and per
     /// provider its own cap, retries and rate limit.
     func transportStack(
-        desired: DesiredState, parallelism: Int, delegate: any EngineDelegate, requestTimeout: Duration = .seconds(60)
+        desired: DesiredState, parallelism: Int, delegate: any EngineDelegate, requestTimeout: Duration = .seconds(60), redactor: Redactor? = nil
     ) -> TransportStack {
         // Several providers may live on one host (an emulator, a gateway): give the pool room for
         // all of them at once, bounded by the overall cap.
         let total = desired.providers.map(\.concurrency).reduce(0, +)
         return TransportStack(
             base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
-            vendors: vendors, parallelism: parallelism, clock: clock, delegate: delegate, redactor: desired.redactor)
+            vendors: vendors, parallelism: parallelism, clock: clock, delegate: delegate, redactor: redactor ?? desired.redactor)
     }
 }
 

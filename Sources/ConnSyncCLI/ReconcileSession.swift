@@ -20,6 +20,8 @@ struct ReconcileSession: Sendable {
     let store: any StateStore
     let stack: TransportStack
     let engine: Engine
+    /// Every secret of the desired state, gathered once for the transports and the planner.
+    let redactor: Redactor
     let progress: ProgressView
     let views: Views
 
@@ -27,6 +29,8 @@ struct ReconcileSession: Sendable {
         context: CommandContext, desired: DesiredState, state: StateOptions, output: OutputOptions, network: NetworkSettings,
         gate: Engine.ProviderGate = Engine.ProviderGate(), storeOverride: (any StateStore)? = nil
     ) async throws -> ReconcileSession {
+        // Gathered on another core while the state opens: both come before the first request.
+        async let gathered = desired.redactor
         let store: any StateStore
         if let storeOverride {
             store = storeOverride
@@ -41,10 +45,11 @@ struct ReconcileSession: Sendable {
         let views = Views(
             format: output.effectiveFormat, console: context.console, style: style, state: storeOverride == nil ? display : "demo state")
         progress.printsResults = views.printsProgressResults
+        let redactor = await gathered
         let stack = context.transportStack(
-            desired: desired, parallelism: network.parallelism, delegate: progress, requestTimeout: network.requestTimeout)
+            desired: desired, parallelism: network.parallelism, delegate: progress, requestTimeout: network.requestTimeout, redactor: redactor)
         let engine = context.engine(stack: stack, store: store, delegate: progress, gate: gate)
-        return ReconcileSession(context: context, desired: desired, store: store, stack: stack, engine: engine, progress: progress, views: views)
+        return ReconcileSession(context: context, desired: desired, store: store, stack: stack, engine: engine, redactor: redactor, progress: progress, views: views)
     }
 
     var style: TextStyle { views.style }
@@ -52,7 +57,7 @@ struct ReconcileSession: Sendable {
     /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
     /// (The progress view follows the engine's events.)
     func plan(targets: [Address], fingerprints: Bool, views: Bool = true) async throws -> Engine.PlanRun {
-        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, views: views)
+        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, views: views, redactor: redactor)
     }
 
     func close() async {

@@ -77,7 +77,11 @@ public struct Engine: Sendable {
     /// `fingerprints`: whether the plan carries the fingerprints a saved plan is checked by
     /// (see ``PlanInput/fingerprints``); only `plan --out` and `apply PLANFILE` need them.
     /// `views`: whether changes keep their views (see ``PlanInput/views``).
-    public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, views: Bool = true) async throws
+    /// - Parameter redactor: the desired state's (``DesiredState/redactor``), when the caller has
+    ///   it already.
+    public func plan(
+        _ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, views: Bool = true, redactor: Redactor? = nil
+    ) async throws
         -> PlanRun
     {
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
@@ -89,7 +93,7 @@ public struct Engine: Sendable {
         let store = self.store
         let delegate = self.delegate
         let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
-        let redactor = desired.redactor
+        let redactor = redactor ?? desired.redactor
 
         struct LoadedState: Sendable {
             var records: [ConnectionRecord]

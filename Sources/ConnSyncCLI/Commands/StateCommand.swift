@@ -27,7 +27,7 @@ struct StateCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every connection state remembers.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List every connection state remembers.")
 
         @OptionGroup var state: StateOptions
         @Flag(name: .long, help: "JSON output.") var json = false
@@ -54,7 +54,7 @@ struct StateCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one record (secrets only as “hash recorded”).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record (secrets only as “hash recorded”).")
 
         @Argument(help: ArgumentHelp("The connection.", valueName: "PROVIDER/NAME")) var address: String
         @OptionGroup var state: StateOptions
@@ -90,7 +90,7 @@ struct StateCommand: AsyncParsableCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The history of applies, newest first.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "The history of applies, newest first.")
 
         @OptionGroup var state: StateOptions
         @Option(name: .long, help: "How many applies to show.") var limit: Int = 20
@@ -136,7 +136,7 @@ struct StateCommand: AsyncParsableCommand {
 
     struct Unlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show who holds the state lock; remove it with --force (only when that run is gone).")
+            commandName: "unlock", abstract: "Show who holds the state lock; remove it with --force (only when that run is gone).")
 
         @OptionGroup var state: StateOptions
         @Flag(name: .long, help: "Remove the lock.") var force = false
