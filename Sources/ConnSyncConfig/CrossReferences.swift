@@ -4,7 +4,7 @@ import Foundation
 // MARK: - cross-references
 
 /// Uniqueness, providers and databases referenced, inheritance, and the per-vendor mapping table.
-struct CrossReferences {
+struct CrossReferences: Sendable {
     let sink: DiagnosticSink
     let source: SourceInfo
     let vendors: VendorCatalog
@@ -101,12 +101,29 @@ struct CrossReferences {
         // Checked in address order, the order the state keeps (sorting the small pending
         // entries, not the connections built); each check's diagnostics are sorted by place later.
         if !zip(pending, pending.dropFirst()).allSatisfy({ $0.address < $1.address }) { pending.sort { $0.address < $1.address } }
-        var desired: [DesiredConnection] = []
-        desired.reserveCapacity(pending.count)
-        for item in pending {
-            if let result = check(item.connection, provider: item.provider.config, database: item.database, isPartial: item.isPartial), !item.isPartial {
-                desired.append(result)
+        // The checks are pure but for their diagnostics: slices run on every core, each with its
+        // own sink, merged in order (the order one pass in sequence gives).
+        let count = pending.count
+        let sliceCount = count >= 1_024 ? Parallel.cores * 4 : 1
+        let slices = (0..<sliceCount).map { count * $0 / sliceCount..<count * ($0 + 1) / sliceCount }
+        let checked = Parallel.map(slices, minimumCount: 2) { [pending, source, vendors] range in
+            let own = CrossReferences(sink: DiagnosticSink(), source: source, vendors: vendors)
+            var built: [DesiredConnection] = []
+            built.reserveCapacity(range.count)
+            for item in pending[range] {
+                if let result = own.check(item.connection, provider: item.provider.config, database: item.database, isPartial: item.isPartial),
+                    !item.isPartial
+                {
+                    built.append(result)
+                }
             }
+            return (built, own.sink.all)
+        }
+        var desired: [DesiredConnection] = []
+        desired.reserveCapacity(count)
+        for (built, diagnostics) in checked {
+            desired += built
+            sink.add(diagnostics)
         }
         return DesiredState(
             source: source, providers: providerByName.values.map(\.config), databases: databaseByName.values.map(\.definition),
@@ -115,7 +132,7 @@ struct CrossReferences {
 
     /// A connection whose references resolved, waiting for its vendor's checks.
     /// Small (the documents are shared, not copied): sorting moves these.
-    struct Pending {
+    struct Pending: Sendable {
         var address: Address
         var connection: ParsedConnection
         var provider: ParsedProvider
