@@ -20,10 +20,12 @@ extension Engine {
         public var fingerprints: Bool
         /// Whether changes keep their views (see ``PlanInput/views``).
         public var views: Bool
+        /// The desired state's redactor, when the caller has it already.
+        public var redactor: Redactor?
 
         public init(
             command: String, host: String, pid: Int32, lockTimeout: Duration, heartbeat: Duration = .seconds(30), targets: [Address] = [],
-            fingerprints: Bool = false, views: Bool = true
+            fingerprints: Bool = false, views: Bool = true, redactor: Redactor? = nil
         ) {
             self.command = command
             self.host = host
@@ -33,6 +35,7 @@ extension Engine {
             self.targets = targets
             self.fingerprints = fingerprints
             self.views = views
+            self.redactor = redactor
         }
     }
 
@@ -91,7 +94,8 @@ extension Engine {
         }
         let outcome: Result<Reconciliation, any Error>
         do {
-            let run = try await plan(desired, targets: options.targets, fingerprints: options.fingerprints, views: options.views)
+            let run = try await plan(
+                desired, targets: options.targets, fingerprints: options.fingerprints, views: options.views, redactor: options.redactor)
             var report: ApplyReport?
             let decision = await decide(run)
             if decision == .apply, run.hasWork {

@@ -78,9 +78,10 @@ struct ApplyCommand: AsyncParsableCommand {
     func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> (Int32, Engine.Reconciliation?) {
         let console = session.context.console
         let view = session.views.apply()
-        let options = session.context.reconcileOptions(
+        var options = session.context.reconcileOptions(
             command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil,
             views: output.effectiveFormat == .json)
+        options.redactor = session.redactor
         let confirm = !autoApprove && saved == nil
         let reconciliation: Engine.Reconciliation
         do {
