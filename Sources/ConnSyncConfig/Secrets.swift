@@ -188,6 +188,9 @@ enum FileSystem {
             if count < 0 { throw ReadError(description: String(cString: strerror(errno))) }
             if count == 0 { break }
             filled += count
+            // Short of what was asked, at the size fstat gave: the end (a regular file reads
+            // short only there), without a further read to see it return nothing.
+            if count < room, filled == Int(info.st_size) { break }
         }
         guard filled <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
         data.count = filled

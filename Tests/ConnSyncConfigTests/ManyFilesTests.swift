@@ -94,4 +94,20 @@ struct ManyFilesTests {
         #expect(rendered.count == 2, "\(rendered)")
         #expect(rendered.first?.contains("Connection/yankee: spec.schema") == true && rendered.last?.contains("Connection/able: spec.schema") == true, "\(rendered)")
     }
+
+    /// One read when fstat's size is right; a size that under-reports (a /proc file says 0)
+    /// is still read to the end; the limit holds at its exact byte.
+    @Test func aFileIsReadWholeWhateverItsReportedSize() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let text = String(repeating: "abc\n", count: 3_000)
+        let path = try folder.write(text, to: "f.yaml").path
+        #expect(String(decoding: try FileSystem.read(path, maximumSize: 1 << 20), as: UTF8.self) == text)
+        #expect(try FileSystem.read(path, maximumSize: text.utf8.count).count == text.utf8.count)
+        #expect(throws: FileSystem.ReadError.self) { try FileSystem.read(path, maximumSize: text.utf8.count - 1) }
+        let status = try FileSystem.read("/proc/self/status", maximumSize: 1 << 20)
+        #expect(String(decoding: status, as: UTF8.self).contains("VmRSS:"))
+        let empty = try folder.write("", to: "empty.yaml").path
+        #expect(try FileSystem.read(empty, maximumSize: 10).isEmpty)
+    }
 }
