@@ -53,21 +53,36 @@ struct CrossReferences: Sendable {
     ) -> DesiredState {
         let providerByName = unique(providers, kind: .provider, name: \.config.name, location: \.nameLocation)
         let databaseByName = unique(databases, kind: .database, name: \.definition.name, location: \.nameLocation)
-        var seen: [Address: SourceLocation] = [:]
-        seen.reserveCapacity(connections.count)
+        // In address order, the order the state keeps: small entries are sorted (not the
+        // connections), a name defined twice sits next to its first definition (the earlier in
+        // file order), and the connections of a provider come together. Each check's
+        // diagnostics are sorted by place later.
+        var order = connections.indices.map { (address: Address(provider: connections[$0].provider, name: connections[$0].name), index: $0) }
+        if !zip(order, order.dropFirst()).allSatisfy({ $0.address < $1.address }) {
+            order.sort { $0.address != $1.address ? $0.address < $1.address : $0.index < $1.index }
+        }
         var pending: [Pending] = []
         pending.reserveCapacity(connections.count)
-        for connection in connections {
-            let address = Address(provider: connection.provider, name: connection.name)
-            if let first = seen[address] {
+        var first: (address: Address, location: SourceLocation)?
+        var lastProvider: ParsedProvider?
+        var lastDatabase: ParsedDatabase?
+        for (address, index) in order {
+            let connection = connections[index]
+            if let first, first.address == address {
                 error(
                     "duplicate-name", connection.id, "metadata.name",
-                    "a Connection named '\(connection.name)' of Provider \(connection.provider) is already defined at \(first); names are unique per provider",
+                    "a Connection named '\(connection.name)' of Provider \(connection.provider) is already defined at \(first.location); names are unique per provider",
                     at: connection.nameLocation)
                 continue
             }
-            seen[address] = connection.nameLocation
-            guard let provider = providerByName[connection.provider] else {
+            first = (address, connection.nameLocation)
+            let provider: ParsedProvider
+            if let last = lastProvider, last.config.name == connection.provider {
+                provider = last
+            } else if let found = providerByName[connection.provider] {
+                provider = found
+                lastProvider = found
+            } else {
                 // A Provider that exists but has errors was reported at its own document.
                 if invalid[.provider]?.contains(connection.provider) == true { continue }
                 if !namesComplete {
@@ -82,7 +97,12 @@ struct CrossReferences: Sendable {
             var database: ParsedDatabase?
             var inheritanceKnown = true
             if let ref = connection.databaseRef {
-                database = databaseByName[ref]
+                if let last = lastDatabase, last.definition.name == ref {
+                    database = last
+                } else {
+                    database = databaseByName[ref]
+                    lastDatabase = database ?? lastDatabase
+                }
                 if database == nil {
                     inheritanceKnown = false
                     if !namesComplete { unreported.add(1) }
@@ -96,11 +116,8 @@ struct CrossReferences: Sendable {
             // Every error in one run: a Connection with errors of its own, or whose Database is
             // broken or missing, is still checked against its vendor for what it sets itself; only
             // what depends on the unknown part (fields it must have) waits.
-            pending.append(Pending(address: address, connection: connection, provider: provider, database: database, isPartial: connection.hasErrors || !inheritanceKnown))
+            pending.append(Pending(connection: connection, provider: provider, database: database, isPartial: connection.hasErrors || !inheritanceKnown))
         }
-        // Checked in address order, the order the state keeps (sorting the small pending
-        // entries, not the connections built); each check's diagnostics are sorted by place later.
-        if !zip(pending, pending.dropFirst()).allSatisfy({ $0.address < $1.address }) { pending.sort { $0.address < $1.address } }
         // The checks are pure but for their diagnostics: slices run on every core, each with its
         // own sink, merged in order (the order one pass in sequence gives).
         let count = pending.count
@@ -130,10 +147,9 @@ struct CrossReferences: Sendable {
             connections: desired)
     }
 
-    /// A connection whose references resolved, waiting for its vendor's checks.
-    /// Small (the documents are shared, not copied): sorting moves these.
+    /// A connection whose references resolved, waiting for its vendor's checks (the
+    /// documents are shared, not copied).
     struct Pending: Sendable {
-        var address: Address
         var connection: ParsedConnection
         var provider: ParsedProvider
         var database: ParsedDatabase?

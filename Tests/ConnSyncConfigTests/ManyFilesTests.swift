@@ -110,4 +110,20 @@ struct ManyFilesTests {
         let empty = try folder.write("", to: "empty.yaml").path
         #expect(try FileSystem.read(empty, maximumSize: 10).isEmpty)
     }
+
+    /// Found next to each other once sorted, a name defined three times is reported twice, each
+    /// time against the first definition in file order; a duplicate gets no other error.
+    @Test func aConnectionDefinedThriceNamesItsFirstDefinition() throws {
+        func connection(_ name: String, database: String = "orders") -> String {
+            "---\napiVersion: connsync/v1\nkind: Connection\nmetadata: {name: \(name)}\nspec: {provider: rep, databaseRef: \(database)}\n"
+        }
+        let files = [
+            "a.yaml": validBase + connection("zeta-db") + connection("dup-db"),
+            "b.yaml": connection("dup-db", database: "missing") + connection("alpha-db") + connection("dup-db"),
+        ]
+        let (result, rendered) = try loadFiles(files)
+        let firstLine = validBase.split(separator: "\n", omittingEmptySubsequences: false).count + 5 + 3
+        #expect(result.errors.map(\.code) == ["duplicate-name", "duplicate-name"], "\(rendered)")
+        #expect(rendered.allSatisfy { $0.hasPrefix("b.yaml:") && $0.contains("is already defined at a.yaml:\(firstLine):") }, "\(rendered)")
+    }
 }
