@@ -18,7 +18,7 @@ extension DocumentChecker {
         var databaseRefLocation: SourceLocation?
         var options: Value = .emptyObject
         var optionKeys = Set<String>()
-        for entry in spec where CommonField(rawValue: entry.key) == nil {
+        for entry in spec where CommonField(key: entry.key) == nil {
             switch entry.key {
             case "provider":
                 providerLocation = entry.value.location
@@ -44,7 +44,8 @@ extension DocumentChecker {
                         at: entry.value.location)
                     continue
                 }
-                optionKeys = Set(entries.map(\.key))
+                optionKeys.reserveCapacity(entries.count)
+                for option in entries { optionKeys.insert(option.key) }
                 options = optionValue(entry.value, path: "spec.options", context: context)
             default:
                 context.error(

@@ -10,7 +10,7 @@ extension DocumentChecker {
     ) -> DatabaseFields {
         var fields = DatabaseFields()
         for entry in spec {
-            guard let field = CommonField(rawValue: entry.key) else { continue }
+            guard let field = CommonField(key: entry.key) else { continue }
             // Built only for a message or a secret: most fields are valid plain values.
             var path: String { "\(prefix).\(entry.key)" }
             locations[field] = entry.keyLocation

@@ -145,7 +145,7 @@ struct DocumentChecker {
         case .database:
             var fieldLocations: [CommonField: SourceLocation] = [:]
             let fields = checkDatabaseFields(spec, prefix: "spec", allowed: [], context: context, locations: &fieldLocations)
-            for entry in spec where CommonField(rawValue: entry.key) == nil {
+            for entry in spec where CommonField(key: entry.key) == nil {
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
                     KeyLists.unknownKey(entry.key, known: CommonField.allCases.map(\.rawValue), owner: "a Database spec"),
@@ -169,6 +169,7 @@ struct DocumentChecker {
             return [:]
         }
         var labels: [String: String] = [:]
+        labels.reserveCapacity(entries.count)
         for entry in entries {
             if let text = entry.value.stringScalar {
                 labels[entry.key] = text

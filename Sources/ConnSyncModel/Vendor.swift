@@ -70,6 +70,26 @@ public enum CommonField: String, Sendable, Hashable, Codable, CaseIterable, Comp
 
     public var description: String { rawValue }
 
+    /// The field a spec key names, if any: by length first (the synthesized `init(rawValue:)`
+    /// compares the key with every name in turn, for every key of every document).
+    public init?(key: String) {
+        let field: CommonField
+        switch key.utf8.count {
+        case 3: field = .ssl
+        case 4: field = key.utf8.first == UInt8(ascii: "h") ? .host : .port
+        case 6: field = key.utf8.first == UInt8(ascii: "e") ? .engine : .schema
+        case 8:
+            switch key.utf8.first {
+            case UInt8(ascii: "d"): field = .database
+            case UInt8(ascii: "u"): field = .username
+            default: field = .password
+            }
+        default: return nil
+        }
+        guard key == field.rawValue else { return nil }
+        self = field
+    }
+
     /// Every field in table order, built once (`allCases` builds its array at each use).
     public static let inOrder = allCases
 

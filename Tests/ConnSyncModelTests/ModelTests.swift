@@ -130,4 +130,13 @@ struct SmallValueTests {
         #expect(Address(parsing: "wm/") == nil)
         #expect(Address(parsing: "orders") == nil)
     }
+
+    /// The length-first lookup names exactly the fields `init(rawValue:)` names.
+    @Test func specKeysNameTheFieldsTheirNamesSay() {
+        for field in CommonField.allCases { #expect(CommonField(key: field.rawValue) == field) }
+        for key in ["", "ss", "sst", "SSL", "hast", "pert", "portx", "engina", "schemas", "databasf", "passwort", "usernamE", "options", "provider"] {
+            #expect(CommonField(key: key) == nil, "\(key)")
+            #expect(CommonField(rawValue: key) == nil)
+        }
+    }
 }
