@@ -165,6 +165,13 @@ enum FileSystem {
     /// A regular file's bytes, refusing anything else (a device, a FIFO) and anything larger
     /// than `maximumSize`.
     static func read(_ path: String, maximumSize: Int) throws(ReadError) -> Data {
+        try read(path, maximumSize: maximumSize, admit: { _ in true }) ?? Data()
+    }
+
+    /// ``read(_:maximumSize:)``, asking first.
+    /// - Parameter admit: given the size fstat reports, before any read; when it says no, the
+    ///   file is not read and the result is nil.
+    static func read(_ path: String, maximumSize: Int, admit: (Int) -> Bool) throws(ReadError) -> Data? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else {
             throw ReadError(description: errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : String(cString: strerror(errno)))
@@ -175,6 +182,7 @@ enum FileSystem {
         guard fstat(descriptor, &info) == 0 else { throw ReadError(description: "no such file") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError(description: "not a regular file") }
         guard Int(info.st_size) <= maximumSize else { throw ReadError(description: "larger than \(maximumSize >> 10) KiB") }
+        guard admit(Int(info.st_size)) else { return nil }
         // Read to the end (a size that under-reports, or a file that grew, is still read
         // whole), never more than one byte past the limit.
         let limit = maximumSize + 1

@@ -93,18 +93,31 @@ public struct DirectorySource: DesiredStateSource {
         let rules = FileManager.default.contents(atPath: ignoreFile).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
         let rootReal = rootRealPath
         let limit = maximumTotalBytes
+        let paths = relativePaths.sorted().filter { !rules.ignores($0) }
         let budget = ReadBudget(limit: limit)
         // Read on every core (opening 5,000 small files one after another was most of a
-        // per-connection load), then taken in path order: the problem reported is the first one
-        // a reading in order meets. Once the total passes the limit, no further file is read.
-        let reads = Parallel.map(relativePaths.sorted().filter { !rules.ignores($0) }, minimumCount: 64) { relative in
-            budget.exceeded ? .failure(.tooLarge(display("."))) : read(relative, linked: linked.contains(relative), rootReal: rootReal, budget: budget)
+        // per-connection load), then taken in path order, so that the problem reported is the
+        // first one a reading in order meets. A file is read only once its size (fstat's) fits
+        // in what the others have reserved, so what is held stays within the limit; one that
+        // did not fit, or that lies after a file known to fail, is read in the walk below if
+        // the walk reaches it.
+        let reads = Parallel.map(Array(paths.enumerated()), minimumCount: 64) { index, relative -> FileRead in
+            guard !budget.failed(before: index) else { return .deferred }
+            let outcome = read(relative, linked: linked.contains(relative), rootReal: rootReal, admit: budget.reserve)
+            if case .failed = outcome { budget.failed(at: index) }
+            return outcome
         }
         var files: [SourceFile] = []
         files.reserveCapacity(reads.count)
         var total = 0
-        for read in reads {
-            let file = try read.get()
+        for (index, first) in reads.enumerated() {
+            let outcome = first.isDeferred ? read(paths[index], linked: linked.contains(paths[index]), rootReal: rootReal) : first
+            let file: SourceFile
+            switch outcome {
+            case .read(let read): file = read
+            case .failed(let error): throw error
+            case .deferred: preconditionFailure("a file read in order is admitted")
+            }
             total += file.contents.count
             guard total <= limit else { throw .tooLarge(display(".")) }
             files.append(file)
@@ -112,22 +125,34 @@ public struct DirectorySource: DesiredStateSource {
         return files
     }
 
-    private func read(_ relative: String, linked: Bool, rootReal: String, budget: ReadBudget) -> Result<SourceFile, SourceError> {
+    /// A file read, a problem, or a file left for the reading in order.
+    enum FileRead: Sendable {
+        case read(SourceFile)
+        case failed(SourceError)
+        case deferred
+
+        var isDeferred: Bool {
+            if case .deferred = self { return true }
+            return false
+        }
+    }
+
+    /// - Parameter admit: given fstat's size; false leaves the file unread (`deferred`).
+    private func read(_ relative: String, linked: Bool, rootReal: String, admit: (Int) -> Bool = { _ in true }) -> FileRead {
         // Reached without a symlink, a file lies where its path says, inside the real root.
         let real: String
         if linked {
             guard let resolved = FileSystem.realPath(root.appendingPathComponent(relative).path), FileSystem.isInside(resolved, folder: rootReal)
-            else { return .failure(.outsideSource(display(relative))) }
+            else { return .failed(.outsideSource(display(relative))) }
             real = resolved
         } else {
             real = rootReal.hasSuffix("/") ? rootReal + relative : rootReal + "/" + relative
         }
         do {
-            let data = try FileSystem.read(real, maximumSize: YAMLReader.maximumFileSize)
-            budget.add(data.count)
-            return .success(SourceFile(path: relative, displayPath: display(relative), contents: data))
+            guard let data = try FileSystem.read(real, maximumSize: YAMLReader.maximumFileSize, admit: admit) else { return .deferred }
+            return .read(SourceFile(path: relative, displayPath: display(relative), contents: data))
         } catch {
-            return .failure(.unreadable(path: display(relative), reason: error.description))
+            return .failed(.unreadable(path: display(relative), reason: error.description))
         }
     }
 
@@ -180,15 +205,27 @@ public struct DirectorySource: DesiredStateSource {
     var rootRealPath: String { FileSystem.realPath(root.path) ?? root.path }
 }
 
-/// Bytes read so far by readers on several threads, against the source's limit.
+/// What readers on several threads may hold, against the source's limit: a file is read
+/// once its size is reserved; the first file that failed ends reading past it.
 final class ReadBudget: @unchecked Sendable {
     private let lock = NSLock()
     private let limit: Int
-    private var total = 0
+    private var reserved = 0
+    private var firstFailure = Int.max
 
     init(limit: Int) { self.limit = limit }
 
-    func add(_ count: Int) { lock.withLock { total += count } }
+    /// Reserves `size` bytes; false when that would pass the limit.
+    func reserve(_ size: Int) -> Bool {
+        lock.withLock {
+            guard size <= limit - reserved else { return false }
+            reserved += size
+            return true
+        }
+    }
 
-    var exceeded: Bool { lock.withLock { total > limit } }
+    func failed(at index: Int) { lock.withLock { firstFailure = min(firstFailure, index) } }
+
+    /// Whether a file before `index` (in path order) is known to fail.
+    func failed(before index: Int) -> Bool { lock.withLock { firstFailure < index } }
 }

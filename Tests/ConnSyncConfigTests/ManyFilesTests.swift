@@ -126,4 +126,46 @@ struct ManyFilesTests {
         #expect(result.errors.map(\.code) == ["duplicate-name", "duplicate-name"], "\(rendered)")
         #expect(rendered.allSatisfy { $0.hasPrefix("b.yaml:") && $0.contains("is already defined at a.yaml:\(firstLine):") }, "\(rendered)")
     }
+
+    /// A problem early in path order is the one reported even when files later in the order,
+    /// read on another core at the same time, are each larger than the whole limit.
+    @Test func anEarlyProblemIsReportedWhateverLaterFilesWeigh() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        var source = DirectorySource(directory: folder.path)
+        source.maximumTotalBytes = 20_000
+        for index in [61, 122, 183] { try folder.write(String(repeating: "y", count: 30_000), to: Self.path(index)) }
+        let fifoPath = folder.path + "/" + Self.path(4)
+        try FileManager.default.removeItem(atPath: fifoPath)
+        #expect(mkfifo(fifoPath, 0o600) == 0)
+        for _ in 0..<20 {
+            #expect {
+                _ = try source.yamlFiles()
+            } throws: { error in
+                "\(error)".contains(Self.path(4)) && "\(error)".contains("not a regular file")
+            }
+        }
+        // Without the FIFO, the first large file in path order passes the limit.
+        try FileManager.default.removeItem(atPath: fifoPath)
+        #expect {
+            _ = try source.yamlFiles()
+        } throws: { error in
+            guard case SourceError.tooLarge = error else { return false }
+            return true
+        }
+    }
+
+    /// What readers on several cores may hold is reserved from fstat's size before a read.
+    @Test func theBudgetReservesBeforeAReadAndRemembersTheFirstFailure() {
+        let budget = ReadBudget(limit: 10)
+        #expect(budget.reserve(6))
+        #expect(!budget.reserve(5))
+        #expect(budget.reserve(4))
+        #expect(!budget.reserve(1))
+        #expect(!budget.failed(before: 100))
+        budget.failed(at: 30)
+        budget.failed(at: 50)
+        #expect(!budget.failed(before: 30))
+        #expect(budget.failed(before: 31))
+    }
 }
