@@ -7,33 +7,28 @@ extension YAMLFastReader {
         let isMapping = bytes[index] == UInt8(ascii: "{")
         let close = isMapping ? UInt8(ascii: "}") : UInt8(ascii: "]")
         try start(isMapping: isMapping, at: location(line, index))
-        var at = index + 1
-        while byte(at) == 0x20 { at += 1 }
+        var at = afterSpaces(index + 1)
         if byte(at) != close {
             while true {
                 if isMapping {
                     let key = at
-                    at = try flowNode(line, from: at, isKey: true)
-                    while byte(at) == 0x20 { at += 1 }
+                    at = afterSpaces(try flowNode(line, from: at, isKey: true))
                     // libyaml's simple-key limit counts from the key's start to its `:`.
                     guard byte(at) == UInt8(ascii: ":"), at - key <= Self.maximumKey else { throw Decline() }
                     // After a plain key only `: ` (a quoted key may be followed by `:` at once).
                     let quotedKey = bytes[key] == UInt8(ascii: "'") || bytes[key] == UInt8(ascii: "\"")
                     guard quotedKey || byte(at + 1) == 0x20 else { throw Decline() }
-                    at += 1
-                    while byte(at) == 0x20 { at += 1 }
+                    at = afterSpaces(at + 1)
                     guard byte(at) != UInt8(ascii: ","), byte(at) != close else { throw Decline() }
                 }
-                at = try flowNode(line, from: at, isKey: false)
-                while byte(at) == 0x20 { at += 1 }
+                at = afterSpaces(try flowNode(line, from: at, isKey: false))
                 guard byte(at) == UInt8(ascii: ",") else { break }
-                at += 1
-                while byte(at) == 0x20 { at += 1 }
+                at = afterSpaces(at + 1)
                 guard byte(at) != close else { throw Decline() }
             }
             guard byte(at) == close, at < line.end else { throw Decline() }
         }
-        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.endCollection(isMapping: isMapping) }
+        try end(isMapping: isMapping)
         return at + 1
     }
 
@@ -64,7 +59,7 @@ extension YAMLFastReader {
                 end += 1
             }
             guard end < line.end else { throw Decline() }
-            try scalar(line, index..<(last + 1), isPlain: true)
+            try plain(line, index..<(last + 1))
             return end
         }
     }
