@@ -200,7 +200,7 @@ struct CommandContext: Sendable {
     ) -> Engine {
         Engine(
             mappings: vendors.mappings, buildProvider: { config throws(ProviderError) in try stack.provider(config) }, store: store, clock: clock,
-            delegate: delegate, decideGate: decideGate)
+            delegate: delegate, decideGate: decideGate, redactor: stack.redactor)
     }
 
     // MARK: providers

@@ -8,7 +8,8 @@ import Foundation
 /// (``Console`` writes unbuffered) and every session is closed (its state store and HTTP
 /// client shut down).
 enum ProcessEnd {
-    static func now(_ status: Int32) -> Never {
-        exit(status)
+    /// Exits with `status`; `built` (what the command made) stays alive to the end.
+    static func now(_ status: Int32, keeping built: some Any) -> Never {
+        withExtendedLifetime(built) { exit(status) }
     }
 }

@@ -20,8 +20,6 @@ struct ReconcileSession: Sendable {
     let store: any StateStore
     let stack: TransportStack
     let engine: Engine
-    /// Every secret of the desired state, gathered once for the transports and the planner.
-    let redactor: Redactor
     let progress: ProgressView
     let views: Views
 
@@ -49,7 +47,7 @@ struct ReconcileSession: Sendable {
         let stack = context.transportStack(
             desired: desired, parallelism: network.parallelism, delegate: progress, requestTimeout: network.requestTimeout, redactor: redactor)
         let engine = context.engine(stack: stack, store: store, delegate: progress, gate: gate)
-        return ReconcileSession(context: context, desired: desired, store: store, stack: stack, engine: engine, redactor: redactor, progress: progress, views: views)
+        return ReconcileSession(context: context, desired: desired, store: store, stack: stack, engine: engine, progress: progress, views: views)
     }
 
     var style: TextStyle { views.style }
@@ -57,7 +55,7 @@ struct ReconcileSession: Sendable {
     /// `fingerprints`: only a plan that is saved, or checked against a saved one, needs them.
     /// (The progress view follows the engine's events.)
     func plan(targets: [Address], fingerprints: Bool, views: Bool = true) async throws -> Engine.PlanRun {
-        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, views: views, redactor: redactor)
+        try await engine.plan(desired, targets: targets, fingerprints: fingerprints, views: views)
     }
 
     func close() async {

@@ -263,7 +263,7 @@ public actor Controller {
         }
         await close()
         let run = reconciliation.run
-        let report = reconciliation.report ?? ApplyReport(results: [], problems: run.plan.problems)
+        let report = reconciliation.outcome
         if reconciliation.report != nil { Self.logApplied(report, metrics: metrics, log: log) }
         if let stateError = report.stateError {
             log.error("cannot record the apply in state", metadata: ["error": .string(stateError)])

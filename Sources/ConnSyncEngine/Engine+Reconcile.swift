@@ -20,12 +20,10 @@ extension Engine {
         public var fingerprints: Bool
         /// Whether changes keep their views (see ``PlanInput/views``).
         public var views: Bool
-        /// The desired state's redactor, when the caller has it already.
-        public var redactor: Redactor?
 
         public init(
             command: String, host: String, pid: Int32, lockTimeout: Duration, heartbeat: Duration = .seconds(30), targets: [Address] = [],
-            fingerprints: Bool = false, views: Bool = true, redactor: Redactor? = nil
+            fingerprints: Bool = false, views: Bool = true
         ) {
             self.command = command
             self.host = host
@@ -35,7 +33,6 @@ extension Engine {
             self.targets = targets
             self.fingerprints = fingerprints
             self.views = views
-            self.redactor = redactor
         }
     }
 
@@ -53,6 +50,11 @@ extension Engine {
         public var decision: Decision
         /// Nil when nothing was applied (the caller stopped, or the plan had no work).
         public var report: ApplyReport?
+
+        /// The report, or, when nothing was applied, one of no results with the plan's problems.
+        public var outcome: ApplyReport {
+            report ?? ApplyReport(results: [], problems: run.plan.problems)
+        }
     }
 
     /// Why a reconcile failed: the lock could not be taken (nothing was observed), or the
@@ -94,8 +96,7 @@ extension Engine {
         }
         let outcome: Result<Reconciliation, any Error>
         do {
-            let run = try await plan(
-                desired, targets: options.targets, fingerprints: options.fingerprints, views: options.views, redactor: options.redactor)
+            let run = try await plan(desired, targets: options.targets, fingerprints: options.fingerprints, views: options.views)
             var report: ApplyReport?
             let decision = await decide(run)
             if decision == .apply, run.hasWork {

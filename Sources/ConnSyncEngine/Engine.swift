@@ -18,6 +18,9 @@ public struct Engine: Sendable {
     /// Decides the gate of a plan when it starts (after the lock is taken: deciding may read a
     /// trusted source).
     let decideGate: @Sendable () -> ProviderGate
+    /// The redactor of the desired state this engine plans, when its builder has one already
+    /// (the transports' own); else each plan gathers it.
+    let redactor: Redactor?
 
     /// - Parameter mappings: the mapping of every vendor the desired state may name (the
     ///   registry's, ``VendorRegistry/mappings``).
@@ -31,8 +34,9 @@ public struct Engine: Sendable {
     /// - Parameter decideGate: called once per plan, when it starts.
     public init(
         mappings: [any VendorMapping], buildProvider: @escaping ProviderBuilder, store: any StateStore, clock: any ConnSyncClock,
-        delegate: any EngineDelegate = SilentDelegate(), decideGate: @escaping @Sendable () -> ProviderGate
+        delegate: any EngineDelegate = SilentDelegate(), decideGate: @escaping @Sendable () -> ProviderGate, redactor: Redactor? = nil
     ) {
+        self.redactor = redactor
         self.buildProvider = buildProvider
         self.store = store
         self.clock = clock
@@ -77,11 +81,7 @@ public struct Engine: Sendable {
     /// `fingerprints`: whether the plan carries the fingerprints a saved plan is checked by
     /// (see ``PlanInput/fingerprints``); only `plan --out` and `apply PLANFILE` need them.
     /// `views`: whether changes keep their views (see ``PlanInput/views``).
-    /// - Parameter redactor: the desired state's (``DesiredState/redactor``), when the caller has
-    ///   it already.
-    public func plan(
-        _ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, views: Bool = true, redactor: Redactor? = nil
-    ) async throws
+    public func plan(_ desired: DesiredState, targets: [Address] = [], fingerprints: Bool = true, views: Bool = true) async throws
         -> PlanRun
     {
         let firstScope = Planner.providersInScope(desired: desired, records: [], targets: targets)
@@ -93,7 +93,7 @@ public struct Engine: Sendable {
         let store = self.store
         let delegate = self.delegate
         let targetNames = Dictionary(grouping: targets, by: \.provider).mapValues { Set($0.map(\.name)) }
-        let redactor = redactor ?? desired.redactor
+        let redactor = self.redactor ?? desired.redactor
 
         struct LoadedState: Sendable {
             var records: [ConnectionRecord]

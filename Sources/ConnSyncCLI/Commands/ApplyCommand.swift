@@ -57,7 +57,7 @@ struct ApplyCommand: AsyncParsableCommand {
             network: NetworkSettings(parallelism: options.parallelism, requestTimeout: trust.requestTimeoutDuration), gate: gate)
         let (status, reconciliation) = await apply(session: session, targets: targets, saved: saved)
         await session.close()
-        withExtendedLifetime((desired, reconciliation)) { ProcessEnd.now(status) }
+        ProcessEnd.now(status, keeping: (desired, reconciliation))
     }
 
     /// The source a saved plan was made from: the same folder, or the exact commit.
@@ -78,10 +78,9 @@ struct ApplyCommand: AsyncParsableCommand {
     func apply(session: ReconcileSession, targets: [Address], saved: SavedPlan?) async -> (Int32, Engine.Reconciliation?) {
         let console = session.context.console
         let view = session.views.apply()
-        var options = session.context.reconcileOptions(
+        let options = session.context.reconcileOptions(
             command: "connsync apply", lockTimeout: lockTimeout.duration, targets: targets, fingerprints: saved != nil,
             views: output.effectiveFormat == .json)
-        options.redactor = session.redactor
         let confirm = !autoApprove && saved == nil
         let reconciliation: Engine.Reconciliation
         do {
@@ -111,7 +110,7 @@ struct ApplyCommand: AsyncParsableCommand {
         session.progress.finish()
         guard reconciliation.decision == .apply else { return (1, reconciliation) }
         let plan = reconciliation.run.plan
-        let report = reconciliation.report ?? ApplyReport(results: [], problems: plan.problems)
+        let report = reconciliation.outcome
         view.result(plan, report)
         guard !plan.actionable.isEmpty else {
             // Nothing was sent; state may have been brought in step (remote ids, pending records).

@@ -145,7 +145,7 @@ struct DemoCommand: AsyncParsableCommand {
             var options = context.reconcileOptions(command: "connsync demo", lockTimeout: .seconds(30))
             options.host = "demo"
             let applied = try await session.engine.reconcile(desired, options) { _ in .apply }
-            let report = applied.report ?? ApplyReport(results: [], problems: applied.run.plan.problems)
+            let report = applied.outcome
             console.line(ApplyView(style: style).summary(report))
 
             step("connsync plan again: nothing left to do")

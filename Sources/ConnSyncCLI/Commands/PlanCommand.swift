@@ -58,6 +58,6 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
         let status: Int32 = !run.plan.problems.isEmpty ? 1 : (detailedExitcode && run.plan.summary.hasChanges ? 2 : 0)
-        withExtendedLifetime((desired, run)) { ProcessEnd.now(status) }
+        ProcessEnd.now(status, keeping: (desired, run))
     }
 }

@@ -65,7 +65,7 @@ struct ValidateCommand: ParsableCommand {
                 console.error("\(count) error\(count == 1 ? "" : "s").")
             }
         }
-        withExtendedLifetime(result) { ProcessEnd.now(result.state == nil ? 1 : 0) }
+        ProcessEnd.now(result.state == nil ? 1 : 0, keeping: result)
     }
 
     /// `{"valid", "errors", "warnings", "summary"}` for editors and CI annotations.
