@@ -121,22 +121,15 @@ public struct Planner: Sendable {
         // Outcomes by the connection's index in the desired state.
         var outcomes = [Result<Change, MappingError>?](repeating: nil, count: all.count)
         for providerName in scope {
-            // A provider planned early was observed; the engine need not hold its list since.
-            if let planned = preplanned.first(where: { $0.provider == providerName }) {
+            // A provider planned early was observed (the engine need not hold its list since);
+            // planConnections plans the others that were, and is nil for the rest.
+            if let planned = preplanned.first(where: { $0.provider == providerName }) ?? planConnections(of: providerName, input) {
                 remoteByProvider[providerName] = planned.unmatched
                 listNotes[providerName] = planned.listNotes
                 for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
-                continue
-            }
-            switch input.observations[providerName] {
-            case .observed?:
-                guard let planned = planConnections(of: providerName, input) else { continue }
-                remoteByProvider[providerName] = planned.unmatched
-                listNotes[providerName] = planned.listNotes
-                for (index, outcome) in planned.outcomes { outcomes[index] = outcome }
-            case .failed(let message)?:
+            } else if case .failed(let message)? = input.observations[providerName] {
                 problems.append(PlanProblem(address: nil, provider: providerName, message: message))
-            case nil:
+            } else {
                 problems.append(PlanProblem(address: nil, provider: providerName, message: "not observed"))
             }
         }
