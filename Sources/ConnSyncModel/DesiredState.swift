@@ -329,7 +329,7 @@ extension DesiredState {
     /// what a ``Redactor`` must keep out of anything shown.
     public var secretValues: Set<String> {
         // Straight into a set: 50,000 connections sharing one password give one value, and
-        // no list of their secrets is built on the way.
+        // no list of all their secrets is built on the way (only each connection's few).
         var values = Set<String>()
         func add(_ secret: Secret?) {
             if let value = secret?.value?.revealed() { values.insert(value) }
@@ -344,9 +344,10 @@ extension DesiredState {
         var optionSecrets: [Secret] = []
         for connection in connections {
             add(connection.fields)
+            optionSecrets.removeAll(keepingCapacity: true)
             connection.options.collectSecrets(into: &optionSecrets)
+            for secret in optionSecrets { add(secret) }
         }
-        for secret in optionSecrets { add(secret) }
         return values
     }
 
