@@ -232,7 +232,10 @@ final class DiagnosticSink: @unchecked Sendable {
 
 // Parsed documents are classes: they are handed from the chunk that read them to the
 // cross-references, and each connection's check refers to its provider and database; as
-// structs of this many fields, every step retained and released each field.
+// structs of this many fields, every step retained and released each field (with the
+// provider and database as structs again, validate of 5,000 took 57 -> 65 ms: their shared
+// fields' counts bounced between the cores checking connections). The initializers are
+// the memberwise ones a struct would have.
 
 final class ParsedProvider: Sendable {
     let config: ProviderConfig
