@@ -168,4 +168,23 @@ struct ManyFilesTests {
         #expect(!budget.failed(before: 30))
         #expect(budget.failed(before: 31))
     }
+
+    /// Enough connections for the vendor checks to run in slices on every core: errors found
+    /// in different slices come out in file order, and only the valid connections are kept.
+    @Test func vendorChecksInSlicesKeepFileOrder() throws {
+        let count = 4_000
+        let bad: Set<Int> = [10, 1_500, 3_900]
+        var text = validBase
+        for index in 0..<count {
+            // Reverse names: address order is the opposite of file order.
+            let name = "conn-\(String(format: "%05d", count - index))"
+            text += "---\napiVersion: connsync/v1\nkind: Connection\nmetadata: {name: \(name)}\nspec: {provider: \(bad.contains(index) ? "df" : "rep"), databaseRef: orders\(bad.contains(index) ? ", schema: public" : "")}\n"
+        }
+        let (result, rendered) = try loadFiles(["all.yaml": text])
+        #expect(result.errors.map(\.code) == ["unsupported-field", "unsupported-field", "unsupported-field"], "\(rendered)")
+        #expect(bad.sorted().map { "Connection/conn-\(String(format: "%05d", count - $0))" } == rendered.map { String($0.split(separator: " ")[1].dropLast()) }, "\(rendered)")
+        let (valid, _) = try loadFiles(["all.yaml": text.replacingOccurrences(of: ", schema: public", with: "")])
+        let addresses = try #require(valid.state).connections.map(\.address)
+        #expect(addresses.count == count && addresses == addresses.sorted())
+    }
 }

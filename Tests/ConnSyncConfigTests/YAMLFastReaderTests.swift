@@ -72,6 +72,8 @@ struct YAMLFastReaderTests {
         "x: {" + String(repeating: "k", count: 1100) + ": v}\n", "x: {\"" + String(repeating: "k", count: 1100) + "\": v}\n",
         "x: {a" + String(repeating: " ", count: 1100) + ": v}\n", "- {" + String(repeating: "k", count: 1100) + ": v}\n",
         String(repeating: "k", count: 1100) + ": v\n",
+        // Bytes outside printable ASCII: NUL and DEL.
+        "a: b\u{0}c\n", "a: b\u{7F}c\n",
     ]
 
     @Test func readsTheSubsetExactlyAsLibyaml() {

@@ -126,6 +126,23 @@ struct ReconcileBehaviourTests {
         }
     }
 
+    /// A vendor that echoes the request's password and the run's own credential in its error,
+    /// during apply: the message is shown, the secrets never (the run's one redactor).
+    @Test func aVendorEchoingSecretsInAnApplyErrorShowsNeither() async throws {
+        try await Workspace.with { workspace in
+            try workspace.writeConfig(Self.fourVendors)
+            // `admin` is datafor's auth username: a credential too.
+            let echoed = "password \(TestSecrets.ordersPassword) refused for admin:\(TestSecrets.dataforPassword)"
+            try await workspace.fault(["vendor": "datafor", "path": "/plugin/datafor-modeler/api/connection/add", "count": 5, "status": 200,
+                "body": ["success": false, "code": "500", "msg": .string(echoed)]])
+            let apply = try await workspace.apply()
+            #expect(apply.status == 1)
+            #expect(apply.stdout.contains("✗ df/orders failed: 200 OK:"), "\(apply)")
+            #expect(apply.stdout.contains("password (sensitive) refused for (sensitive):(sensitive)"), "\(apply)")
+            #expect(apply.stdout.contains("Apply complete: 3 created, 0 updated, 0 deleted, 1 failed."))
+        }
+    }
+
     @Test func unauthorizedProviderIsAnErrorAndTheOthersStillPlan() async throws {
         try await Workspace.with { workspace in
             try workspace.writeConfig(Self.fourVendors)
