@@ -43,7 +43,8 @@ struct YAMLEventReader {
     let lineOffset: Int
 
     private var stack: [Frame] = []
-    private var documents: [YDocument] = []
+    /// The documents read so far (the fast reader's result, too).
+    private(set) var documents: [YDocument] = []
     /// Documents started so far (libyaml's document-start events), for 1-based indices.
     private(set) var documentIndex = 0
 
@@ -133,12 +134,12 @@ struct YAMLEventReader {
             let scalar = event.data.scalar
             try refuseAnchor(scalar.anchor, at: event.start_mark)
             let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.value == nil ? 0 : scalar.length)
-            let text = String(decoding: bytes, as: UTF8.self)
-            let kind =
-                scalar.tag == nil
-                ? (scalar.style == YAML_PLAIN_SCALAR_STYLE ? ScalarTyping.kind(of: bytes) : .string)
-                : Self.kind(text: text, tag: Self.text(scalar.tag), isPlain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
-            try add(.scalar(text, kind, location(event.start_mark)), isPlainScalar: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            let isPlain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+            if let tag = Self.text(scalar.tag) {
+                try add(.scalar(String(decoding: bytes, as: UTF8.self), Self.kind(tag: tag), location(event.start_mark)), isPlainScalar: isPlain)
+            } else {
+                try self.scalar(bytes, isPlain: isPlain, at: location(event.start_mark))
+            }
         case YAML_MAPPING_START_EVENT:
             try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
             try startCollection(isMapping: true, at: location(event.start_mark))
@@ -184,11 +185,8 @@ struct YAMLEventReader {
         try add(.scalar(text, isPlain ? ScalarTyping.kind(of: bytes) : .string, location), isPlainScalar: isPlain)
     }
 
-    /// The documents read so far (the fast reader's result).
-    var documentsRead: [YDocument] { documents }
-
     /// Puts a finished node into the collection being read, or makes it the document's root.
-    mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
+    private mutating func add(_ node: YNode, isPlainScalar: Bool) throws(Failure) {
         let top = stack.count - 1
         guard top >= 0 else {
             // A document holding only a plain null (an empty document) is skipped.
@@ -217,13 +215,13 @@ struct YAMLEventReader {
 
     /// YAML 1.1 scalar types (null, bool, int, float; timestamps stay strings): an explicit
     /// core tag decides, else a plain scalar is typed by ``ScalarTyping``, else it is a string.
-    static func kind(text: String, tag: String?, isPlain: Bool) -> YNode.ScalarKind {
+    /// The kind an explicit tag gives a scalar.
+    static func kind(tag: String) -> YNode.ScalarKind {
         switch tag {
         case "tag:yaml.org,2002:int": return .int
         case "tag:yaml.org,2002:float": return .float
         case "tag:yaml.org,2002:bool": return .bool
         case "tag:yaml.org,2002:null": return .null
-        case nil: return isPlain ? ScalarTyping.kind(of: text) : .string
         default: return .string
         }
     }

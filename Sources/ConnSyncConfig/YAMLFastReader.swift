@@ -41,7 +41,7 @@ struct YAMLFastReader {
         } catch {
             return nil
         }
-        return fast.reader.documentsRead
+        return fast.reader.documents
     }
 
     // MARK: - lines
