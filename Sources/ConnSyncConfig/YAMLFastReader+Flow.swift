@@ -7,28 +7,33 @@ extension YAMLFastReader {
         let isMapping = bytes[index] == UInt8(ascii: "{")
         let close = isMapping ? UInt8(ascii: "}") : UInt8(ascii: "]")
         try start(isMapping: isMapping, at: location(line, index))
-        var at = afterSpaces(index + 1)
+        var at = index + 1
+        while byte(at) == 0x20 { at += 1 }
         if byte(at) != close {
             while true {
                 if isMapping {
                     let key = at
-                    at = afterSpaces(try flowNode(line, from: at, isKey: true))
+                    at = try flowNode(line, from: at, isKey: true)
+                    while byte(at) == 0x20 { at += 1 }
                     // libyaml's simple-key limit counts from the key's start to its `:`.
                     guard byte(at) == UInt8(ascii: ":"), at - key <= Self.maximumKey else { throw Decline() }
                     // After a plain key only `: ` (a quoted key may be followed by `:` at once).
                     let quotedKey = bytes[key] == UInt8(ascii: "'") || bytes[key] == UInt8(ascii: "\"")
                     guard quotedKey || byte(at + 1) == 0x20 else { throw Decline() }
-                    at = afterSpaces(at + 1)
+                    at += 1
+                    while byte(at) == 0x20 { at += 1 }
                     guard byte(at) != UInt8(ascii: ","), byte(at) != close else { throw Decline() }
                 }
-                at = afterSpaces(try flowNode(line, from: at, isKey: false))
+                at = try flowNode(line, from: at, isKey: false)
+                while byte(at) == 0x20 { at += 1 }
                 guard byte(at) == UInt8(ascii: ",") else { break }
-                at = afterSpaces(at + 1)
+                at += 1
+                while byte(at) == 0x20 { at += 1 }
                 guard byte(at) != close else { throw Decline() }
             }
             guard byte(at) == close, at < line.end else { throw Decline() }
         }
-        try end(isMapping: isMapping)
+        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.endCollection(isMapping: isMapping) }
         return at + 1
     }
 
@@ -59,7 +64,7 @@ extension YAMLFastReader {
                 end += 1
             }
             guard end < line.end else { throw Decline() }
-            try plain(line, index..<(last + 1))
+            try scalar(line, index..<(last + 1), isPlain: true)
             return end
         }
     }

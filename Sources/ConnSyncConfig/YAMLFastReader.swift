@@ -57,13 +57,6 @@ struct YAMLFastReader {
 
     func byte(_ index: Int) -> UInt8 { index < bytes.count ? bytes[index] : 0x0A }
 
-    /// The first index from `index` on that is not a space.
-    func afterSpaces(_ index: Int) -> Int {
-        var at = index
-        while byte(at) == 0x20 { at += 1 }
-        return at
-    }
-
     private func lineEnd(from index: Int) -> Int {
         YAMLChunks.nextNewline(bytes, from: index) ?? bytes.count
     }
@@ -73,7 +66,8 @@ struct YAMLFastReader {
         var start = lineStart
         var number = lineNumber
         while start < bytes.count {
-            let first = afterSpaces(start)
+            var first = start
+            while byte(first) == 0x20 { first += 1 }
             let end = lineEnd(from: first)
             if first < end, bytes[first] != UInt8(ascii: "#") {
                 return Line(
@@ -103,8 +97,9 @@ struct YAMLFastReader {
         while let line = peek() {
             if line.isMarker {
                 // `---` alone, or followed by spaces and a comment.
-                guard line.start + 3 == line.end || byte(line.start + 3) == 0x20 else { throw Decline() }
-                let index = afterSpaces(line.start + 3)
+                var index = line.start + 3
+                guard index == line.end || byte(index) == 0x20 else { throw Decline() }
+                while byte(index) == 0x20 { index += 1 }
                 guard index == line.end || byte(index) == UInt8(ascii: "#") else { throw Decline() }
                 pass(line)
             } else if !first {
@@ -115,7 +110,9 @@ struct YAMLFastReader {
             guard let root = peek(), !root.isMarker else {
                 // An empty document: libyaml's empty plain scalar, which the tree skips.
                 let empty = UnsafeBufferPointer(rebasing: bytes[0..<0])
-                try scalar(empty, isPlain: true, at: reader.location(line: 0, column: 0))
+                try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in
+                    try r.scalar(empty, isPlain: true, at: r.location(line: 0, column: 0))
+                }
                 continue
             }
             try checkLine(root)
@@ -138,19 +135,6 @@ struct YAMLFastReader {
 
     mutating func start(isMapping: Bool, at place: SourceLocation) throws(Decline) {
         try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.startCollection(isMapping: isMapping, at: place) }
-    }
-
-    mutating func end(isMapping: Bool) throws(Decline) {
-        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.endCollection(isMapping: isMapping) }
-    }
-
-    mutating func scalar(_ text: UnsafeBufferPointer<UInt8>, isPlain: Bool, at place: SourceLocation) throws(Decline) {
-        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(text, isPlain: isPlain, at: place) }
-    }
-
-    /// A plain scalar at `range` of `line`.
-    mutating func plain(_ line: Line, _ range: Range<Int>) throws(Decline) {
-        try scalar(UnsafeBufferPointer(rebasing: bytes[range]), isPlain: true, at: location(line, range.lowerBound))
     }
 
     mutating func event(_ body: (inout YAMLEventReader) throws(YAMLEventReader.Failure) -> Void) throws(Decline) {
@@ -181,7 +165,8 @@ struct YAMLFastReader {
         var keyStart = index
         while true {
             let colon = try key(line, from: keyStart)
-            let value = afterSpaces(colon + 1)
+            var value = colon + 1
+            while byte(value) == 0x20 { value += 1 }
             if value == line.end || byte(value) == UInt8(ascii: "#") {
                 // The value is on the lines below: a nested collection, or a sequence at
                 // this key's own column.
@@ -206,33 +191,23 @@ struct YAMLFastReader {
             line = next
             keyStart = next.start + next.indent
         }
-        try end(isMapping: true)
+        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.endCollection(isMapping: true) }
     }
 
     /// A plain key at `index` on `line`; returns the index of its `:`.
     private mutating func key(_ line: Line, from index: Int) throws(Decline) -> Int {
         guard Self.canStartPlain(byte(index), next: byte(index + 1)) else { throw Decline() }
-        let scan = plainScan(line, from: index)
-        // No `:` on the line, a space before it, or a key too long for libyaml.
-        guard scan.colon, bytes[scan.stop - 1] != 0x20, scan.stop - index <= Self.maximumKey else { throw Decline() }
-        try plain(line, index..<scan.stop)
-        return scan.stop
-    }
-
-    /// Where plain text starting at `index` stops on `line`: at a `:` before a space or the
-    /// line's end (`colon`), at a ` #` comment, or at the line's end; `last` is its last
-    /// non-space byte. The one scan that keys, compact items and plain values share.
-    private func plainScan(_ line: Line, from index: Int) -> (stop: Int, colon: Bool, last: Int) {
         var end = index
-        var last = index
         while end < line.end {
             let byte = bytes[end]
-            if byte == UInt8(ascii: ":"), self.byte(end + 1) == 0x20 || end + 1 == line.end { return (end, true, last) }
-            if byte == UInt8(ascii: "#"), bytes[end - 1] == 0x20 { return (end, false, last) }
-            if byte != 0x20 { last = end }
+            if byte == UInt8(ascii: ":"), self.byte(end + 1) == 0x20 || end + 1 == line.end { break }
+            if byte == UInt8(ascii: "#"), bytes[end - 1] == 0x20 { throw Decline() }
             end += 1
         }
-        return (end, false, last)
+        // No `:` on the line, a space before it, or a key too long for libyaml.
+        guard end < line.end, bytes[end - 1] != 0x20, end - index <= Self.maximumKey else { throw Decline() }
+        try scalar(line, index..<end, isPlain: true)
+        return end
     }
 
     /// A block sequence whose first `-` is at `index` on `line`; its other items are lines
@@ -242,7 +217,8 @@ struct YAMLFastReader {
         try start(isMapping: false, at: location(first, index))
         var line = first
         while true {
-            let item = afterSpaces(line.start + column + 1)
+            var item = line.start + column + 1
+            while byte(item) == 0x20 { item += 1 }
             guard item < line.end, byte(item) != UInt8(ascii: "#") else { throw Decline() }
             if try isCompactMapping(line, from: item) {
                 try mapping(line, column: item)
@@ -255,7 +231,7 @@ struct YAMLFastReader {
             guard byte(next.start + column) == 0x2D && byte(next.start + column + 1) == 0x20 else { break }
             line = next
         }
-        try end(isMapping: false)
+        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.endCollection(isMapping: false) }
     }
 
     /// Whether the item at `index` is `key: ...` (a mapping starting on the item's line).
@@ -265,7 +241,13 @@ struct YAMLFastReader {
             return false
         }
         if first == 0x2D && byte(index + 1) == 0x20 { throw Decline() }
-        return plainScan(line, from: index).colon
+        var end = index
+        while end < line.end {
+            if bytes[end] == UInt8(ascii: ":"), byte(end + 1) == 0x20 || end + 1 == line.end { return true }
+            if bytes[end] == UInt8(ascii: "#"), bytes[end - 1] == 0x20 { return false }
+            end += 1
+        }
+        return false
     }
 
     // MARK: - values on one line
@@ -280,14 +262,21 @@ struct YAMLFastReader {
             end = try quoted(line, from: index)
         default:
             guard Self.canStartPlain(byte(index), next: byte(index + 1)) else { throw Decline() }
-            let scan = plainScan(line, from: index)
-            guard !scan.colon else { throw Decline() }
-            try plain(line, index..<(scan.last + 1))
+            end = index
+            var last = index
+            while end < line.end {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: ":"), self.byte(end + 1) == 0x20 || end + 1 == line.end { throw Decline() }
+                if byte == UInt8(ascii: "#"), bytes[end - 1] == 0x20 { break }
+                if byte != 0x20 { last = end }
+                end += 1
+            }
+            try scalar(line, index..<(last + 1), isPlain: true)
             return
         }
         // After a quoted or flow value: spaces, then the line's end or a comment.
         let afterValue = end
-        end = afterSpaces(end)
+        while byte(end) == 0x20 { end += 1 }
         guard end == line.end || (byte(end) == UInt8(ascii: "#") && end > afterValue) else { throw Decline() }
     }
 
@@ -318,12 +307,22 @@ struct YAMLFastReader {
                 text.append(bytes[at])
                 at += bytes[at] == quote ? 2 : 1
             }
-            let place = location(line, index)
-            try text.withUnsafeBufferPointer { (unescaped) throws(Decline) in try scalar(unescaped, isPlain: false, at: place) }
+            try text.withUnsafeBufferPointer { (unescaped) throws(Decline) in
+                let place = location(line, index)
+                try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(unescaped, isPlain: false, at: place) }
+            }
         } else {
-            try scalar(UnsafeBufferPointer(rebasing: bytes[content]), isPlain: false, at: location(line, index))
+            let place = location(line, index)
+            let text = UnsafeBufferPointer(rebasing: bytes[content])
+            try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(text, isPlain: false, at: place) }
         }
         return end + 1
+    }
+
+    mutating func scalar(_ line: Line, _ range: Range<Int>, isPlain: Bool) throws(Decline) {
+        let place = location(line, range.lowerBound)
+        let text = UnsafeBufferPointer(rebasing: bytes[range])
+        try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(text, isPlain: isPlain, at: place) }
     }
 
     /// Whether a plain scalar may start with `byte` (followed by `next`): not an indicator,
