@@ -58,9 +58,7 @@ struct CrossReferences: Sendable {
         // file order), and the connections of a provider come together. Each check's
         // diagnostics are sorted by place later.
         var order = connections.indices.map { (address: Address(provider: connections[$0].provider, name: connections[$0].name), index: $0) }
-        if !zip(order, order.dropFirst()).allSatisfy({ $0.address < $1.address }) {
-            order.sort { $0.address != $1.address ? $0.address < $1.address : $0.index < $1.index }
-        }
+        order.sort { $0.address != $1.address ? $0.address < $1.address : $0.index < $1.index }
         var pending: [Pending] = []
         pending.reserveCapacity(connections.count)
         var first: (address: Address, location: SourceLocation)?
@@ -120,10 +118,7 @@ struct CrossReferences: Sendable {
         }
         // The checks are pure but for their diagnostics: slices run on every core, each with its
         // own sink, merged in order (the order one pass in sequence gives).
-        let count = pending.count
-        let sliceCount = count >= 1_024 ? Parallel.cores * 4 : 1
-        let slices = (0..<sliceCount).map { count * $0 / sliceCount..<count * ($0 + 1) / sliceCount }
-        let checked = Parallel.map(slices, minimumCount: 2) { [pending, source, vendors] range in
+        let checked = Parallel.map(Parallel.slices(pending.count, minimumCount: 1_024), minimumCount: 2) { [pending, source, vendors] range in
             let own = CrossReferences(sink: DiagnosticSink(), source: source, vendors: vendors)
             var built: [DesiredConnection] = []
             built.reserveCapacity(range.count)
@@ -137,7 +132,7 @@ struct CrossReferences: Sendable {
             return (built, own.sink.all)
         }
         var desired: [DesiredConnection] = []
-        desired.reserveCapacity(count)
+        desired.reserveCapacity(pending.count)
         for (built, diagnostics) in checked {
             desired += built
             sink.add(diagnostics)

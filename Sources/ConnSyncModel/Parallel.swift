@@ -12,13 +12,18 @@ public enum Parallel {
     public static func map<T: Sendable, R: Sendable>(_ items: [T], minimumCount: Int = 512, _ transform: @Sendable (T) -> R) -> [R] {
         guard items.count >= minimumCount, cores > 1 else { return items.map(transform) }
         let results = ResultSlots<R>(count: items.count)
-        let chunks = min(items.count, cores * 4)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let lower = items.count * chunk / chunks
-            let upper = items.count * (chunk + 1) / chunks
-            for index in lower..<upper { results.set(index, transform(items[index])) }
+        let ranges = slices(items.count, minimumCount: 0)
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { chunk in
+            for index in ranges[chunk] { results.set(index, transform(items[index])) }
         }
         return results.collect()
+    }
+
+    /// `0..<count` cut into as many slices as ``map(_:minimumCount:_:)`` runs at once (four per
+    /// core), or one slice below `minimumCount`.
+    public static func slices(_ count: Int, minimumCount: Int) -> [Range<Int>] {
+        let pieces = count >= minimumCount && cores > 1 ? max(1, min(count, cores * 4)) : 1
+        return (0..<pieces).map { count * $0 / pieces..<count * ($0 + 1) / pieces }
     }
 }
 
