@@ -113,11 +113,11 @@ let package = Package(
             dependencies: [
                 "ConnSyncModel",
                 "ConnSyncPlan",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings

@@ -214,7 +214,7 @@ struct CommandContext: Sendable {
         // all of them at once, bounded by the overall cap.
         let total = desired.providers.map(\.concurrency).reduce(0, +)
         return TransportStack(
-            base: AsyncHTTPClientTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
+            base: NIOHTTPTransport(maximumConnectionsPerHost: max(8, min(parallelism, total)), timeout: requestTimeout),
             vendors: vendors, parallelism: parallelism, clock: clock, delegate: delegate, redactor: redactor ?? desired.redactor)
     }
 }

@@ -4,7 +4,7 @@ import ConnSyncProviders
 
 /// The transports of one run; ``shutdown()`` closes the pooled connections.
 final class TransportStack: Sendable {
-    let base: AsyncHTTPClientTransport
+    let base: NIOHTTPTransport
     let vendors: VendorRegistry
     let global: ConcurrencyLimiter
     let clock: any ConnSyncClock
@@ -13,7 +13,7 @@ final class TransportStack: Sendable {
     let redactor: Redactor
 
     init(
-        base: AsyncHTTPClientTransport, vendors: VendorRegistry, parallelism: Int, clock: any ConnSyncClock, delegate: any EngineDelegate,
+        base: NIOHTTPTransport, vendors: VendorRegistry, parallelism: Int, clock: any ConnSyncClock, delegate: any EngineDelegate,
         redactor: Redactor
     ) {
         self.base = base

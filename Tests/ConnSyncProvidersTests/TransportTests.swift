@@ -25,10 +25,10 @@ func withEmulator<T>(_ configuration: EmulatorConfiguration = EmulatorConfigurat
 }
 
 /// A transport for one test, shut down afterwards.
-func withTransport<T>(maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(60), _ body: (AsyncHTTPClientTransport) async throws -> T)
+func withTransport<T>(maximumConnectionsPerHost: Int = 8, timeout: Duration = .seconds(60), _ body: (NIOHTTPTransport) async throws -> T)
     async throws -> T
 {
-    let transport = AsyncHTTPClientTransport(maximumConnectionsPerHost: maximumConnectionsPerHost, timeout: timeout)
+    let transport = NIOHTTPTransport(maximumConnectionsPerHost: maximumConnectionsPerHost, timeout: timeout)
     do {
         let result = try await body(transport)
         await transport.shutdown()
@@ -320,7 +320,7 @@ struct LimiterTests {
             return CaptureServer.Reply()
         }
         defer { server.stop() }
-        let transport = AsyncHTTPClientTransport(maximumConnectionsPerHost: 64, timeout: .seconds(10))
+        let transport = NIOHTTPTransport(maximumConnectionsPerHost: 64, timeout: .seconds(10))
         // A burst of 64 requests opens no more connections than the ramp allows at first,
         // plus one per answer: never 64 at once.
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -330,6 +330,6 @@ struct LimiterTests {
         await transport.shutdown()
         #expect(server.requests.count == 64)
         #expect(server.connections < 64, "\(server.connections) connections for 64 requests")
-        #expect(server.connections >= AsyncHTTPClientTransport.initialConnectionsPerHost)
+        #expect(server.connections >= NIOHTTPTransport.initialConnectionsPerHost)
     }
 }

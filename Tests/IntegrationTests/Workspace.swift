@@ -36,7 +36,7 @@ final class Workspace: @unchecked Sendable {
     let directory: TemporaryDirectory
     let emulator: BackgroundProcess
     let base: String
-    let admin: AsyncHTTPClientTransport
+    let admin: NIOHTTPTransport
     var environment: [String: String?] = TestSecrets.environment
 
     static func start(extraEmulatorArguments: [String] = []) async throws -> Workspace {
@@ -56,7 +56,7 @@ final class Workspace: @unchecked Sendable {
         self.directory = directory
         self.emulator = emulator
         self.base = base
-        admin = AsyncHTTPClientTransport(maximumConnectionsPerHost: 2)
+        admin = NIOHTTPTransport(maximumConnectionsPerHost: 2)
     }
 
     func close() async {

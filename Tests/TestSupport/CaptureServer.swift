@@ -21,12 +21,24 @@ public final class CaptureServer: @unchecked Sendable {
         public var body: Data
         /// Seconds between body bytes (a tarpit); 0 sends it at once.
         public var byteInterval: Double
+        /// Sent verbatim instead of a well-formed answer (a broken or hostile server).
+        public var raw: Data?
+        /// Closes the connection once the answer is sent.
+        public var closes = false
 
         public init(status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String = "{}", byteInterval: Double = 0) {
             self.status = status
             self.headers = headers
             self.body = Data(body.utf8)
             self.byteInterval = byteInterval
+        }
+
+        /// `text` sent as it is, then the connection closed if `closes`.
+        public static func raw(_ text: String, closes: Bool = false) -> Reply {
+            var reply = Reply()
+            reply.raw = Data(text.utf8)
+            reply.closes = closes
+            return reply
         }
     }
 
@@ -105,6 +117,11 @@ public final class CaptureServer: @unchecked Sendable {
         var buffer = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !isStopped {
+            // A TLS hello (record type 22) gets what a plain HTTP server answers it.
+            if buffer.first == 0x16 {
+                _ = send(client, Data("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+                return
+            }
             guard let request = parse(&buffer) else {
                 let count = read(client, &chunk, chunk.count)
                 guard count > 0 else { return }
@@ -113,6 +130,10 @@ public final class CaptureServer: @unchecked Sendable {
             }
             lock.withLock { received.append(request) }
             let answer = reply(request)
+            if let raw = answer.raw {
+                guard send(client, raw), !answer.closes else { return }
+                continue
+            }
             var head = "HTTP/1.1 \(answer.status) Status\r\n"
             for (name, value) in answer.headers { head += "\(name): \(value)\r\n" }
             head += "Content-Length: \(answer.body.count)\r\n\r\n"
@@ -125,6 +146,7 @@ public final class CaptureServer: @unchecked Sendable {
             } else if !send(client, answer.body) {
                 return
             }
+            if answer.closes { return }
         }
     }
 
