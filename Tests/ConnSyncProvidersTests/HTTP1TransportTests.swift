@@ -45,6 +45,14 @@ struct HTTP1TransportTests {
         #expect(RequestTarget(url) == nil)
     }
 
+    @Test func headerNamesCompareCaseInsensitivelyInASCIIOnly() {
+        var headers = HTTPHeaders([("Content-Type", "a"), ("X-[", "b")])
+        #expect(headers["content-type"] == "a")
+        #expect(headers["X-{"] == nil && headers["x-["] == "b")
+        headers.replaceOrAdd(name: "CONTENT-TYPE", value: "c")
+        #expect(headers.entries.map(\.value) == ["b", "c"])
+    }
+
     @Test func nothingIsSentForARefusedURLOrHeader() async throws {
         let server = try CaptureServer()
         defer { server.stop() }
@@ -192,5 +200,57 @@ struct HTTP1TransportTests {
         }
         #expect(server.requests.isEmpty)
         #expect(server.connections == 1)
+    }
+
+    /// A request cancelled while its connection is still being made (the server drops SYNs)
+    /// gives up at once as never sent, instead of waiting out the connect timeout.
+    @Test func aRequestCancelledWhileConnectingEndsAsNotSent() async throws {
+        let listener = try FullBacklogListener()
+        defer { listener.close() }
+        try await withTransport(timeout: .seconds(60)) { transport in
+            let url = "http://127.0.0.1:\(listener.port)/x"
+            let task = Task { try await transport.send(HTTPRequest(method: "GET", url: url)) }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            let result = await task.result
+            #expect(throws: TransportError.cancelledBeforeSending) { try result.get() }
+        }
+    }
+}
+
+/// A loopback listener that never accepts, its backlog filled: the kernel drops further SYNs,
+/// so a connect to it stays pending (as with a server under a SYN flood).
+final class FullBacklogListener {
+    let port: Int
+    private var descriptors: [Int32] = []
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        descriptors.append(listener)
+        guard ok else { throw TestSupportError.failed("listen") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        // Fill the accept queue with connections nobody accepts.
+        for _ in 0..<4 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            descriptors.append(filler)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        usleep(50_000)
+    }
+
+    func close() {
+        for descriptor in descriptors { Glibc.close(descriptor) }
+        descriptors = []
     }
 }

@@ -21,13 +21,22 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, CustomStringConvertible
 
     /// Replaces every header named `name` (case-insensitive) by one with `value`.
     public mutating func replaceOrAdd(name: String, value: String) {
-        entries.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        entries.removeAll { Self.sameName($0.name, name) }
         entries.append(Entry(name: name, value: value))
     }
 
     /// The first value of a header, case-insensitive.
     public subscript(name: String) -> String? {
-        entries.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        entries.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Header names compare case-insensitively in ASCII (Foundation's comparison goes through
+    /// CFString, ≈ 1% of an apply's CPU).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count
+            && zip(a.utf8, b.utf8).allSatisfy { x, y in
+                x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+            }
     }
 
     public func contains(_ name: String) -> Bool {

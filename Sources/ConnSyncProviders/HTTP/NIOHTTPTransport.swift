@@ -142,9 +142,22 @@ public final class NIOHTTPTransport: HTTPTransport {
                     try pipeline.addHandler(HTTP1ExchangeHandler(reason: reason, tlsReady: tlsReady))
                 }
             }
+        // A request cancelled while its connection is being made gives up at once (a server
+        // that drops SYNs would otherwise hold it for the connect timeout); the connection, if
+        // it is made after all, is closed.
+        let connecting = bootstrap.connect(host: target.host, port: target.port)
+        let connected = loop.makePromise(of: (any Channel).self)
+        connecting.cascade(to: connected)
+        connecting.whenSuccess { channel in connected.futureResult.whenFailure { _ in channel.close(promise: nil) } }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: target.host, port: target.port).get()
+            channel = try await withTaskCancellationHandler {
+                try await connected.futureResult.get()
+            } onCancel: {
+                connected.fail(TransportError.cancelledBeforeSending)
+            }
+        } catch let error as TransportError {
+            throw error
         } catch ChannelError.connectTimeout {
             if NIODeadline.now() >= deadline { throw TransportError.timedOut(url: url, after: timeout) }
             throw TransportError.connectionFailed(url: url, reason: "connection timed out")
@@ -156,7 +169,11 @@ public final class NIOHTTPTransport: HTTPTransport {
         let limit = loop.scheduleTask(deadline: deadline) { tlsReady.fail(TransportError.timedOut(url: url, after: timeout)) }
         defer { limit.cancel() }
         do {
-            try await tlsReady.futureResult.get()
+            try await withTaskCancellationHandler {
+                try await tlsReady.futureResult.get()
+            } onCancel: {
+                tlsReady.fail(TransportError.cancelledBeforeSending)
+            }
             return channel
         } catch {
             channel.close(promise: nil)
