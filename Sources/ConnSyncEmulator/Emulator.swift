@@ -19,6 +19,8 @@ public struct EmulatorConfiguration: Sendable {
     /// Per vendor type, a limit on calls per authenticated principal (wix-data: its
     /// published 200/m per site), answered with the vendor's 429; enforced only when set.
     public var rateLimits: [String: RateLimit]
+    /// The request log keeps the newest calls, at most this many.
+    public var requestLogLimit = 200_000
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, latency: Duration = .zero, credentials: EmulatorCredentials = EmulatorCredentials(),

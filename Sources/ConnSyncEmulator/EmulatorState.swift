@@ -18,8 +18,10 @@ actor EmulatorState {
     let dataFile: String?
     let credentials: EmulatorCredentials
     let rateLimits: [String: RateLimit]
+    let logLimit: Int
 
     init(configuration: EmulatorConfiguration) {
+        logLimit = max(1, configuration.requestLogLimit)
         dataFile = configuration.dataFile
         credentials = configuration.credentials
         rateLimits = configuration.rateLimits
@@ -119,11 +121,16 @@ actor EmulatorState {
         logSequence += 1
         entry.sequence = logSequence
         log.append(entry)
-        if log.count > 200_000 { log.removeFirst(log.count - 200_000) }
+        // Trimmed a quarter of the limit at a time: one at a time moved the whole log on every
+        // call once it was full.
+        if log.count > logLimit + logLimit / 4 { log.removeFirst(log.count - logLimit) }
     }
 
+    /// The newest calls, at most the limit.
+    private var kept: ArraySlice<LoggedRequest> { log.suffix(logLimit) }
+
     func requestLog() -> [Value] {
-        log.map(\.value)
+        kept.map(\.value)
     }
 
     func clearLog() {
@@ -133,8 +140,8 @@ actor EmulatorState {
     /// How many calls the log holds, how many write, and when the first and last arrived.
     func requestSummary() -> Value {
         [
-            "count": .int(log.count), "writes": .int(log.count { $0.method != "GET" }),
-            "firstAt": log.map(\.arrivedAt).min().map(Value.double) ?? .null, "lastAt": log.map(\.arrivedAt).max().map(Value.double) ?? .null,
+            "count": .int(kept.count), "writes": .int(kept.count { $0.method != "GET" }),
+            "firstAt": kept.map(\.arrivedAt).min().map(Value.double) ?? .null, "lastAt": kept.map(\.arrivedAt).max().map(Value.double) ?? .null,
         ]
     }
 

@@ -43,6 +43,22 @@ struct AdminTests {
         }
     }
 
+    /// The log keeps the newest calls up to its limit, in order, whatever came before.
+    @Test func theRequestLogKeepsTheNewestCallsUpToItsLimit() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.requestLogLimit = 8
+        try await EmulatorHarness.with(configuration) { emulator in
+            for index in 0..<30 {
+                _ = try await emulator.call("GET", "/wix-data/v1/external-database-connections?n=\(index)", auth: "t")
+            }
+            let log = await emulator.emulator.requestLog()
+            #expect(log.count == 8)
+            #expect(log.map { $0["seq"]?.intValue } == Array(23...30))
+            let summary = try await emulator.call("GET", "/_emulator/requests/summary", auth: nil)
+            #expect(summary.json?["count"] == 8)
+        }
+    }
+
     /// A held call waits, answered by nothing, until the test releases it.
     @Test func aHeldCallAnswersOnlyOnceReleased() async throws {
         try await EmulatorHarness.with { emulator in
