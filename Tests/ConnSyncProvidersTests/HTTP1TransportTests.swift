@@ -124,6 +124,21 @@ struct HTTP1TransportTests {
         #expect(server.connections == 3)
     }
 
+    /// An answer without a length ends where the server closes (HTTP/1.0 servers, Python's
+    /// `http.server`): read whole, and its connection not reused.
+    @Test func anAnswerEndedByTheServerClosingIsReadWhole() async throws {
+        let server = try CaptureServer { _ in .raw("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"items\":[1,2]}", closes: true) }
+        defer { server.stop() }
+        try await withTransport { transport in
+            for _ in 0..<2 {
+                let answer = try await transport.send(get(server.url))
+                #expect(answer.status == 200)
+                #expect(answer.body == Data(#"{"items":[1,2]}"#.utf8))
+            }
+        }
+        #expect(server.connections == 2)
+    }
+
     @Test func aPooledConnectionIdleTooLongIsNotReused() async throws {
         let server = try CaptureServer()
         defer { server.stop() }
