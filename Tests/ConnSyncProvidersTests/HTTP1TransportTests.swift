@@ -93,6 +93,25 @@ struct HTTP1TransportTests {
         #expect(server.connections == 1)
     }
 
+    /// A body of many reads (announced, and chunked without a length) arrives byte for byte.
+    @Test func aLargeBodyArrivesWholeOverManyReads() async throws {
+        let text = String((0..<600_000).map { Character(UnicodeScalar(UInt8(97 + $0 % 26))) })
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + stride(from: 0, to: text.utf8.count, by: 70_000).map { start -> String in
+                let piece = String(text.dropFirst(start).prefix(70_000))
+                return String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n"
+            }.joined() + "0\r\n\r\n"
+        let server = try CaptureServer { request in request.path == "/chunked" ? .raw(chunked) : CaptureServer.Reply(body: text) }
+        defer { server.stop() }
+        try await withTransport { transport in
+            for path in ["/announced", "/chunked", "/announced"] {
+                let answer = try await transport.send(get(server.url, path))
+                #expect(answer.body == Data(text.utf8), "\(path)")
+            }
+        }
+        #expect(server.connections == 1)
+    }
+
     @Test func aChunkedAnswerIsReadWholeAndItsConnectionReused() async throws {
         let server = try CaptureServer { _ in
             .raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n")

@@ -40,11 +40,15 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private enum State {
         case idle
         case waiting(HTTP1Exchange)
-        case receiving(HTTP1Exchange, HTTPResponseHead, ByteBuffer)
+        case receiving(HTTP1Exchange, HTTPResponseHead)
         case closed
     }
 
     private var state = State.idle
+    /// The answer's body so far. Not in `state`: the switch over the state would hold a second
+    /// reference to it, and every part appended would copy the whole body (measured: 50,000
+    /// objects' list pages took 10% more CPU to plan than with AsyncHTTPClient).
+    private var body = ByteBuffer()
     private var timer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
     /// Maps a channel error to words that hold nothing of the request.
@@ -93,20 +97,21 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         lastRead = .now()
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .waiting(let exchange)):
-            if let announced = head.headers.first(name: "content-length").flatMap({ Int($0) }), announced > exchange.maximumBodySize {
+            let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
+            if let announced, announced > exchange.maximumBodySize {
                 finish(context, .failure(TransportError.bodyTooLarge(url: exchange.url, limit: exchange.maximumBodySize)))
                 return
             }
-            state = .receiving(exchange, head, context.channel.allocator.buffer(capacity: 0))
-        case (.body(var part), .receiving(let exchange, let head, var body)):
+            state = .receiving(exchange, head)
+            // Room for the announced body at once, up to 4 MiB (a larger one grows as it comes).
+            body = context.channel.allocator.buffer(capacity: min(max(0, announced ?? 0), 4 << 20))
+        case (.body(var part), .receiving(let exchange, _)):
             guard body.readableBytes + part.readableBytes <= exchange.maximumBodySize else {
                 finish(context, .failure(TransportError.bodyTooLarge(url: exchange.url, limit: exchange.maximumBodySize)))
                 return
             }
-            state = .idle  // lets `body` be written in place
             body.writeBuffer(&part)
-            state = .receiving(exchange, head, body)
-        case (.end, .receiving(_, let head, let body)):
+        case (.end, .receiving(_, let head)):
             var headers = HTTPHeaders()
             for (name, value) in head.headers { headers.add(name: name, value: value) }
             let response = HTTPResponse(status: Int(head.status.code), headers: headers, body: Data(body.readableBytesView))
@@ -155,7 +160,7 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func fail(_ context: ChannelHandlerContext, reason: String) {
         let url: String
         switch state {
-        case .waiting(let exchange), .receiving(let exchange, _, _): url = exchange.url
+        case .waiting(let exchange), .receiving(let exchange, _): url = exchange.url
         case .idle, .closed:
             close(context)
             return
@@ -168,11 +173,12 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func finish(_ context: ChannelHandlerContext, _ result: Result<HTTP1Answer, TransportError>) {
         let exchange: HTTP1Exchange
         switch state {
-        case .waiting(let current), .receiving(let current, _, _): exchange = current
+        case .waiting(let current), .receiving(let current, _): exchange = current
         case .idle, .closed: return
         }
         timer?.cancel()
         timer = nil
+        body = ByteBuffer()
         switch result {
         case .success(let answer):
             state = answer.reusable ? .idle : .closed
@@ -203,7 +209,7 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func timerFired(_ context: ChannelHandlerContext) {
         let exchange: HTTP1Exchange
         switch state {
-        case .waiting(let current), .receiving(let current, _, _): exchange = current
+        case .waiting(let current), .receiving(let current, _): exchange = current
         case .idle, .closed: return
         }
         let now = NIODeadline.now()
