@@ -12,7 +12,7 @@ set -euo pipefail
 #   postgresql       the PostgreSQL state store's tests (scripts/test-postgres.sh)
 #   python3-jsonschema  the JSON Schema test validates examples/ against schemas/
 #   age              the age tests make their encrypted files and keys with the real age and age-keygen
-# HTTP is AsyncHTTPClient (SwiftNIO): no libcurl.
+# HTTP is connsync's own client on SwiftNIO: no libcurl.
 packages=(libgit2-dev libyaml-dev libsqlite3-dev pkg-config git postgresql python3-jsonschema age)
 missing=()
 for package in "${packages[@]}"; do
