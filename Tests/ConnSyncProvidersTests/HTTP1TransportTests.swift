@@ -225,7 +225,7 @@ struct HTTP1TransportTests {
     @Test func anHTTPSURLSpeaksTLS() async throws {
         let server = try CaptureServer()
         defer { server.stop() }
-        try await withTransport(timeout: .seconds(10)) { transport in
+        try await withTransport { transport in
             let url = "https://127.0.0.1:\(server.port)/x"
             let error = await #expect(throws: TransportError.self) {
                 try await transport.send(HTTPRequest(method: "GET", url: url, headers: HTTPHeaders([("Authorization", "tls-secret")])))

@@ -320,7 +320,7 @@ struct LimiterTests {
             return CaptureServer.Reply()
         }
         defer { server.stop() }
-        let transport = NIOHTTPTransport(maximumConnectionsPerHost: 64, timeout: .seconds(10))
+        let transport = NIOHTTPTransport(maximumConnectionsPerHost: 64, timeout: .seconds(60))
         // A burst of 64 requests opens no more connections than the ramp allows at first,
         // plus one per answer: never 64 at once.
         try await withThrowingTaskGroup(of: Int.self) { group in

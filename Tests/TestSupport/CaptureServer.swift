@@ -49,9 +49,13 @@ public final class CaptureServer: @unchecked Sendable {
     private var accepted = 0
     private var stopped = false
     private let reply: @Sendable (Request) -> Reply
+    private let earlyAnswer: Data?
 
-    public init(reply: @escaping @Sendable (Request) -> Reply = { _ in Reply() }) throws {
+    /// `earlyAnswer`: sent verbatim as soon as a request's head has arrived, after which the
+    /// connection is never read again (a server refusing a body it will not take).
+    public init(earlyAnswer: String? = nil, reply: @escaping @Sendable (Request) -> Reply = { _ in Reply() }) throws {
         self.reply = reply
+        self.earlyAnswer = earlyAnswer.map { Data($0.utf8) }
         let descriptor = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestSupportError.failed("socket()") }
         var yes: Int32 = 1
@@ -120,6 +124,11 @@ public final class CaptureServer: @unchecked Sendable {
             // A TLS hello (record type 22) gets what a plain HTTP server answers it.
             if buffer.first == 0x16 {
                 _ = send(client, Data("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+                return
+            }
+            if let earlyAnswer, buffer.range(of: Data("\r\n\r\n".utf8)) != nil {
+                guard send(client, earlyAnswer) else { return }
+                while !isStopped { Thread.sleep(forTimeInterval: 0.01) }
                 return
             }
             guard let request = parse(&buffer) else {

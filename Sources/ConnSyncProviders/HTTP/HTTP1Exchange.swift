@@ -51,21 +51,30 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var body = ByteBuffer()
     private var timer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
+    /// Whether the exchange's request has been written whole. An answer that comes before (a
+    /// server refusing a large body early) leaves the rest of the body in flight, and the
+    /// server could read it as the next request: that connection is not reused.
+    private var requestWritten = false
     /// Maps a channel error to words that hold nothing of the request.
     private let reason: @Sendable (any Error) -> String
 
-    /// Completed once TLS is up (only for `https`): no request is written before.
-    private var tlsReady: EventLoopPromise<Void>?
+    /// Completed once TLS is up (only for `https`): no request is written before. One per
+    /// channel (each connection attempt has its own), always completed: by the handshake, or
+    /// failed when the channel closes or the handler goes.
+    private let tlsReady: EventLoopPromise<Void>?
 
     init(reason: @escaping @Sendable (any Error) -> String, tlsReady: EventLoopPromise<Void>? = nil) {
         self.reason = reason
         self.tlsReady = tlsReady
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tlsReady?.fail(ChannelError.ioOnClosedChannel)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted = event as? TLSUserEvent {
             tlsReady?.succeed()
-            tlsReady = nil
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -79,6 +88,7 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         state = .waiting(exchange)
+        requestWritten = false
         lastRead = .now()
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         if let body = exchange.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
@@ -86,9 +96,12 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         if let promise { written.futureResult.cascade(to: promise) }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        written.futureResult.whenFailure { error in
+        written.futureResult.whenComplete { result in
             let (handler, context) = loopBound.value
-            handler.fail(context, with: error)
+            switch result {
+            case .success: handler.requestWritten = true
+            case .failure(let error): handler.fail(context, with: error)
+            }
         }
         schedule(context, at: min(exchange.deadline, lastRead + exchange.readIdle))
     }
@@ -97,7 +110,9 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         lastRead = .now()
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .waiting(let exchange)):
-            let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
+            // An answer to HEAD, a 1xx, 204 or 304 has no body whatever its Content-Length says.
+            let bodiless = exchange.head.method == .HEAD || head.status.code < 200 || head.status.code == 204 || head.status.code == 304
+            let announced = bodiless ? nil : head.headers.first(name: "content-length").flatMap { Int($0) }
             if let announced, announced > exchange.maximumBodySize {
                 finish(context, .failure(TransportError.bodyTooLarge(url: exchange.url, limit: exchange.maximumBodySize)))
                 return
@@ -115,7 +130,10 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
             var headers = HTTPHeaders()
             for (name, value) in head.headers { headers.add(name: name, value: value) }
             let response = HTTPResponse(status: Int(head.status.code), headers: headers, body: Data(body.readableBytesView))
-            finish(context, .success(HTTP1Answer(response: response, reusable: head.isKeepAlive)))
+            // After a protocol switch (101) the bytes that follow are not HTTP; after an early
+            // answer the request's body is still in flight.
+            let reusable = head.isKeepAlive && head.status.code >= 200 && requestWritten
+            finish(context, .success(HTTP1Answer(response: response, reusable: reusable)))
         default:
             // An answer nobody asked for, or parts out of order: the connection cannot be trusted.
             fail(context, reason: "the server sent an answer out of turn")
@@ -124,15 +142,14 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         tlsReady?.fail(ChannelError.eof)
-        tlsReady = nil
         if case .closed = state {} else { fail(context, reason: "the server closed the connection") }
         state = .closed
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tlsReady {
-            self.tlsReady = nil
+        if let tlsReady, case .idle = state {
+            // Before any request: the handshake failed.
             tlsReady.fail(error)
             close(context)
             return
@@ -180,13 +197,15 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         timer = nil
         body = ByteBuffer()
         switch result {
+        // The exchange is answered before its connection closes: closing fails a write still
+        // pending (an answer before the body went out), and with it the exchange.
         case .success(let answer):
             state = answer.reusable ? .idle : .closed
-            if !answer.reusable { context.close(promise: nil) }
             exchange.promise.succeed(answer)
+            if !answer.reusable { context.close(promise: nil) }
         case .failure(let error):
-            close(context)
             exchange.promise.fail(error)
+            close(context)
         }
     }
 

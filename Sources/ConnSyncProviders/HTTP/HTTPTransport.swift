@@ -151,8 +151,10 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
 /// URLs as they may be shown: `scheme://host:port/path`, no user info, no query.
 public enum URLDisplay {
     public static func redacted(_ url: String) -> String {
-        // Fast path (every request is logged this way): no user info, only a query to cut.
-        if !url.utf8.contains(UInt8(ascii: "@")) {
+        // Fast path (every request is logged this way): printable ASCII without user info,
+        // only a query to cut. Anything else (a control character could drive the terminal of
+        // whoever reads the log) goes through URLComponents, which percent-encodes it.
+        if url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "@") }) {
             let cut = url.firstIndex { $0 == "?" || $0 == "#" } ?? url.endIndex
             if url.hasPrefix("http://") || url.hasPrefix("https://") { return String(url[..<cut]) }
         }

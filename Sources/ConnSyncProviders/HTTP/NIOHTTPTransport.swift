@@ -131,7 +131,8 @@ public final class NIOHTTPTransport: HTTPTransport {
         let reason: @Sendable (any Error) -> String = { Self.reason($0) }
         let remaining = deadline - .now()
         let loop = group.next()
-        let tlsReady = tls == nil ? nil : loop.makePromise(of: Void.self)
+        // With several addresses each connection attempt has a channel, and a handshake, of its own.
+        let handshakes = Handshakes()
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(min(Self.amount(Self.connectTimeout), max(remaining, .milliseconds(1))))
             .channelInitializer { channel in
@@ -139,7 +140,9 @@ public final class NIOHTTPTransport: HTTPTransport {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(HTTP1ExchangeHandler(reason: reason, tlsReady: tlsReady))
+                    let ready = tls == nil ? nil : channel.eventLoop.makePromise(of: Void.self)
+                    if let ready { handshakes.add(ready.futureResult, of: channel) }
+                    try pipeline.addHandler(HTTP1ExchangeHandler(reason: reason, tlsReady: ready))
                 }
             }
         // A request cancelled while its connection is being made gives up at once (a server
@@ -164,8 +167,15 @@ public final class NIOHTTPTransport: HTTPTransport {
         } catch {
             throw TransportError.connectionFailed(url: url, reason: Self.reason(error))
         }
-        guard let tlsReady else { return channel }
-        // The handshake is bounded by the request's deadline.
+        guard tls != nil else { return channel }
+        let handshake = handshakes.of(channel)
+        guard let handshake else {
+            channel.close(promise: nil)
+            throw TransportError.connectionFailed(url: url, reason: "TLS failed")
+        }
+        // The handshake of the connection made, bounded by the request's deadline.
+        let tlsReady = loop.makePromise(of: Void.self)
+        handshake.cascade(to: tlsReady)
         let limit = loop.scheduleTask(deadline: deadline) { tlsReady.fail(TransportError.timedOut(url: url, after: timeout)) }
         defer { limit.cancel() }
         do {
@@ -323,5 +333,19 @@ private final class HostRamps: @unchecked Sendable {
             limiters[origin] = limiter
             return limiter
         }
+    }
+}
+
+/// The TLS handshakes of one connection's attempts (one per address tried), by channel.
+private final class Handshakes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [(ObjectIdentifier, EventLoopFuture<Void>)] = []
+
+    func add(_ handshake: EventLoopFuture<Void>, of channel: any Channel) {
+        lock.withLock { list.append((ObjectIdentifier(channel), handshake)) }
+    }
+
+    func of(_ channel: any Channel) -> EventLoopFuture<Void>? {
+        lock.withLock { list.first { $0.0 == ObjectIdentifier(channel) }?.1 }
     }
 }
