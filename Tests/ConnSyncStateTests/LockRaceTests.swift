@@ -43,10 +43,13 @@ struct LockRaceTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let marker = directory.url.appendingPathComponent("marker").path
+        let hold = directory.url.appendingPathComponent("hold").path
+        FileManager.default.createFile(atPath: hold, contents: nil)
         let binary = try connsyncBinaryPath()
-        // Held long enough that the late process, however slowly a loaded machine starts it,
-        // meets the lock still held.
-        let holder = try BackgroundProcess(binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--seconds", "10"])
+        // Held until the late process has given up, however slowly a loaded machine starts it
+        // (at most two minutes).
+        let holder = try BackgroundProcess(
+            binary, ["state", "hold-lock", "--state", "sqlite:\(path)", "--marker", marker, "--seconds", "120", "--while-exists", hold])
         // Wait until the holder has the lock (it wrote its start line).
         for _ in 0..<3000 where !FileManager.default.fileExists(atPath: marker) {
             try await Task.sleep(for: .milliseconds(10))
@@ -56,6 +59,7 @@ struct LockRaceTests {
         #expect(late.status == 1)
         #expect(late.stderr.contains("the state is locked by connsync state hold-lock (pid \(holder.pid)"))
         #expect(late.stderr.contains("connsync state unlock --force"))
+        try FileManager.default.removeItem(atPath: hold)
         while holder.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         #expect(holder.terminationStatus == 0)
         // The late process never held it.

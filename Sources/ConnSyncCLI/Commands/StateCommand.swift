@@ -186,6 +186,8 @@ enum StateCommandError: Error, CustomStringConvertible {
 
 /// Test support (hidden from help): takes the lock, appends `start PID` and `end PID` to a
 /// marker file around a pause, then releases. Two processes running it prove mutual exclusion.
+/// With `--while-exists FILE` the pause ends as soon as that file is gone (at most `--seconds`),
+/// so a test decides when the lock is released instead of racing a fixed pause.
 struct HoldLock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold-lock", shouldDisplay: false)
 
@@ -193,6 +195,7 @@ struct HoldLock: AsyncParsableCommand {
     @OptionGroup var lockTimeout: LockTimeoutOptions
     @Option(name: .long) var marker: String
     @Option(name: .long) var seconds: Double = 0.3
+    @Option(name: .customLong("while-exists")) var whileExists: String?
 
     func run() async throws {
         let context = CommandContext()
@@ -216,7 +219,14 @@ struct HoldLock: AsyncParsableCommand {
             try handle.close()
         }
         try mark("start")
-        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        if let whileExists {
+            let until = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+            while FileManager.default.fileExists(atPath: whileExists), ContinuousClock.now < until {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        } else {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        }
         try mark("end")
         try await store.releaseLock(lock)
         try await store.close()
