@@ -336,16 +336,18 @@ private final class HostRamps: @unchecked Sendable {
     }
 }
 
-/// The TLS handshakes of one connection's attempts (one per address tried), by channel.
+/// The TLS handshakes of one connection's attempts (one per address tried), by channel. The
+/// channels themselves are held (not their identifiers, which a later attempt could reuse once
+/// a failed one is freed) until the connection is made.
 private final class Handshakes: @unchecked Sendable {
     private let lock = NSLock()
-    private var list: [(ObjectIdentifier, EventLoopFuture<Void>)] = []
+    private var list: [(any Channel, EventLoopFuture<Void>)] = []
 
     func add(_ handshake: EventLoopFuture<Void>, of channel: any Channel) {
-        lock.withLock { list.append((ObjectIdentifier(channel), handshake)) }
+        lock.withLock { list.append((channel, handshake)) }
     }
 
     func of(_ channel: any Channel) -> EventLoopFuture<Void>? {
-        lock.withLock { list.first { $0.0 == ObjectIdentifier(channel) }?.1 }
+        lock.withLock { list.first { $0.0 === channel }?.1 }
     }
 }
