@@ -192,6 +192,17 @@ struct HTTP1TransportTests {
         #expect(server.connections == 2)
     }
 
+    /// A timeout beyond what nanoseconds can count (`--request-timeout 10000000000`) is a
+    /// deadline in the far future, not an overflow.
+    @Test func aHugeTimeoutIsClampedNotOverflowed() async throws {
+        let server = try CaptureServer()
+        defer { server.stop() }
+        try await withTransport(timeout: .seconds(10_000_000_000)) { transport in
+            let answer = try await transport.send(get(server.url))
+            #expect(answer.status == 200)
+        }
+    }
+
     @Test func aStalledAnswerHitsTheReadIdleTimeoutBeforeTheDeadline() async throws {
         let server = try CaptureServer { _ in CaptureServer.Reply(body: "{}        ", byteInterval: 2) }
         defer { server.stop() }

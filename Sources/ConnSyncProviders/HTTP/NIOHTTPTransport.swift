@@ -82,7 +82,7 @@ public final class NIOHTTPTransport: HTTPTransport {
 
     private func exchange(_ request: HTTPRequest, target: RequestTarget) async throws -> HTTPResponse {
         let timeout = request.timeout ?? defaultTimeout
-        let deadline = NIODeadline.now() + Self.amount(timeout)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         let channel = try await connection(to: target, url: request.url, timeout: timeout, deadline: deadline)
         guard !Task.isCancelled else {
             pool.put(channel, origin: target.origin)
@@ -107,7 +107,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         let promise = channel.eventLoop.makePromise(of: HTTP1Answer.self)
         let exchange = HTTP1Exchange(
             head: HTTPRequestHead(version: .http1_1, method: method, uri: target.path, headers: headers), body: body, url: request.url,
-            timeout: timeout, deadline: deadline, readIdle: Self.amount(min(readIdleTimeout, timeout)),
+            timeout: timeout, deadline: deadline, readIdle: TimeAmount(min(readIdleTimeout, timeout)),
             maximumBodySize: min(request.maximumBodySize ?? maximumBodySize, maximumBodySize), promise: promise)
         // On a connection closed since it was pooled, the write fails before any handler sees it.
         let url = request.url
@@ -134,7 +134,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         // With several addresses each connection attempt has a channel, and a handshake, of its own.
         let handshakes = Handshakes()
         let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(min(Self.amount(Self.connectTimeout), max(remaining, .milliseconds(1))))
+            .connectTimeout(min(TimeAmount(Self.connectTimeout), max(remaining, .milliseconds(1))))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -233,11 +233,6 @@ public final class NIOHTTPTransport: HTTPTransport {
         }
     }
 
-    static func amount(_ duration: Duration) -> TimeAmount {
-        let components = duration.components
-        return .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
-    }
-
     /// Closes pooled connections, waiting at most ``shutdownGrace``. Call once, before exit.
     public func shutdown() async {
         let closing = pool.drain().map { $0.close() }
@@ -246,7 +241,7 @@ public final class NIOHTTPTransport: HTTPTransport {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = ResumeOnce(continuation)
             all.whenComplete { _ in once.resume() }
-            group.next().scheduleTask(in: Self.amount(Self.shutdownGrace)) { once.resume() }
+            group.next().scheduleTask(in: TimeAmount(Self.shutdownGrace)) { once.resume() }
         }
     }
 }
@@ -259,7 +254,7 @@ final class ConnectionPool: @unchecked Sendable {
     private let idleTimeout: TimeAmount
 
     init(idleTimeout: Duration) {
-        self.idleTimeout = NIOHTTPTransport.amount(idleTimeout)
+        self.idleTimeout = TimeAmount(idleTimeout)
     }
 
     /// The most recently used open connection; those closed meanwhile or idle too long are closed
