@@ -2,11 +2,15 @@ import Foundation
 
 /// Durations as users write them in flags: `500ms`, `30s`, `2m`, `1h`, `1m30s`; a bare number is seconds.
 public enum DurationText {
+    /// The longest duration a flag takes: one year. Anything longer (`1e300`, `inf`) is refused as a
+    /// mistake rather than converted, since converting it to milliseconds would overflow.
+    public static let maximumSeconds: Double = 365 * 24 * 3600
+
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return nil }
-        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
-        var total: Duration = .zero
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else { return nil }
+        if let seconds = Double(trimmed) { return milliseconds(seconds: seconds) }
+        var totalSeconds: Double = 0
         var number = ""
         var unit = ""
         var parsedAny = false
@@ -20,7 +24,7 @@ public enum DurationText {
             case "h": factor = 3600
             default: return false
             }
-            total += .milliseconds(Int64((value * factor * 1000).rounded()))
+            totalSeconds += value * factor
             number = ""
             unit = ""
             parsedAny = true
@@ -38,7 +42,13 @@ public enum DurationText {
             }
         }
         guard flush(), parsedAny else { return nil }
-        return total
+        return milliseconds(seconds: totalSeconds)
+    }
+
+    /// Whole milliseconds, or nil for a negative, non-finite or longer-than-maximum value.
+    private static func milliseconds(seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds >= 0, seconds <= maximumSeconds else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     /// `1.5 s`, `250 ms`, `2 min`.

@@ -115,12 +115,18 @@ struct SmallValueTests {
     @Test(arguments: [
         ("30s", Duration.seconds(30)), ("2m", .seconds(120)), ("500ms", .milliseconds(500)), ("1h", .seconds(3600)),
         ("1m30s", .seconds(90)), ("45", .seconds(45)), ("0.5", .milliseconds(500)),
+        ("8760h", .seconds(31_536_000)), ("31536000", .seconds(31_536_000)),
     ])
     func durationsParse(_ text: String, _ duration: Duration) {
         #expect(DurationText.parse(text) == duration)
     }
 
-    @Test(arguments: ["", "abc", "5x", "m5", "-3s"])
+    @Test(arguments: [
+        "", "abc", "5x", "m5", "-3s",
+        // Longer than a year, not finite, or long enough to overflow milliseconds: refused, never a trap.
+        "1e300", "inf", "infinity", "nan", "8761h", "31536001", "9999999999999999999999h",
+        "\(String(repeating: "9", count: 400))s", "5000000h5000000h",
+    ])
     func badDurationsAreRefused(_ text: String) {
         #expect(DurationText.parse(text) == nil)
     }

@@ -146,6 +146,12 @@ struct HonestOutputTests {
         let usage = try await runConnsync(["plan", "--bogus"])
         #expect(usage.status == 64)
         #expect(usage.stderr.hasPrefix("Error: "))
+        // A duration too large to convert is a usage error, not a crash.
+        for flags in [["--request-timeout", "1e300"], ["--lock-timeout", "inf"], ["--request-timeout", "9999999999999h"]] {
+            let absurd = try await runConnsync(["plan"] + flags)
+            #expect(absurd.status == 64, "\(flags): \(absurd)")
+            #expect(absurd.stderr.contains("takes a duration"), "\(flags): \(absurd)")
+        }
         for command in [["validate"], ["state", "list"], ["state", "show", "a/b"], ["state", "history"]] {
             #expect(try await runConnsync(command + ["--help"]).stdout.contains("--lock-timeout") == false, "\(command)")
         }

@@ -111,7 +111,7 @@ public struct LockTimeoutOptions: ParsableArguments {
 
     public mutating func validate() throws {
         if DurationText.parse(lockTimeout) == nil {
-            throw ValidationError("--lock-timeout takes a duration such as 30s, 2m or 500ms")
+            throw ValidationError("--lock-timeout takes a duration of at most a year, such as 30s, 2m or 500ms")
         }
     }
 
@@ -203,7 +203,7 @@ public struct TrustOptions: ParsableArguments {
             throw ValidationError("--trusted-ref and --trusted-dir both name a trusted source; give one of them")
         }
         guard DurationText.parse(requestTimeout).map({ $0 > .zero }) == true else {
-            throw ValidationError("--request-timeout takes a duration such as 60s or 2m")
+            throw ValidationError("--request-timeout takes a duration of at most a year, such as 60s or 2m")
         }
     }
 
