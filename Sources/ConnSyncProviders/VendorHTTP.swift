@@ -13,6 +13,8 @@ public struct VendorHTTP: Sendable {
     let authHeaders: [(String, String)]
     /// Headers every call of this provider carries (e.g. `X-Tenant-ID`).
     let commonHeaders: [(String, String)]
+    /// `scheme://host:port` of the base URL: the only origin a request may go to.
+    let origin: String?
     /// Every secret of the run, and this provider's auth values: kept out of vendor text.
     let redactor: Redactor
 
@@ -26,6 +28,7 @@ public struct VendorHTTP: Sendable {
         }
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
+        origin = RequestTarget(base)?.origin
         self.transport = transport
         commonHeaders = definition.api.commonHeaders(config)
         let auth = try Self.authHeaders(for: config, scheme: definition.api.auth)
@@ -74,7 +77,15 @@ public struct VendorHTTP: Sendable {
         } catch {
             throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "\(error)")
         }
-        let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data, maximumBodySize: maximumBodySize)
+        let url = baseURL + path
+        // Defence in depth: the allow list and the trusted source judged the base URL, so no
+        // request may leave its origin, whatever a path built from a vendor's answer holds.
+        guard path.isEmpty || path.utf8.first == UInt8(ascii: "/"), let origin, RequestTarget(url)?.origin == origin else {
+            throw ProviderError(
+                kind: .configuration, operation: operation, provider: config.name,
+                message: "a request would leave the origin of spec.baseURL (a name or id from the vendor's answer holds URL syntax?); nothing was sent")
+        }
+        let request = HTTPRequest(method: method, url: url, headers: headers, body: data, maximumBodySize: maximumBodySize)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
