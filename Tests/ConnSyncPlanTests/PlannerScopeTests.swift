@@ -101,6 +101,9 @@ struct PlannerScopeTests {
         #expect(deletes.map(\.address.name) == ["old"])
         #expect(deletes.first?.request?.path == "/v1/database-connections/o1")
         #expect(result.summary == PlanSummary(delete: 1, unchanged: 1))
+        #expect(result.actionableCount == 1)
+        #expect(result.hasActionable)
+        #expect(result.actionable.map(\.address.name) == ["old"])
     }
 
     @Test func withoutPruneNothingIsDeletedAndThePlanSaysWhatIsLeftAlone() {

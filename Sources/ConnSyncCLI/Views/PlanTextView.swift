@@ -18,10 +18,10 @@ public struct PlanTextView: Sendable {
 
     public func render(_ plan: Plan) -> String {
         var out: [String] = [header(plan), ""]
-        for change in plan.actionable {
+        for change in plan.changes where change.action.isChange {
             out.append(contentsOf: block(change))
         }
-        if !plan.actionable.isEmpty { out.append("") }
+        if plan.hasActionable { out.append("") }
         if !plan.notes.isEmpty {
             for note in plan.notes { out.append(style.dim("Note: \(ControlCharacters.escaped(note))")) }
             out.append("")
