@@ -352,18 +352,22 @@ func encodeHashes(_ hashes: [String: String]) -> String {
 }
 
 /// A history entry's changes as stored: `[{address: {provider, name}, action, outcome,
-/// message?}]` (``decodeHistoryChanges(_:)`` reads it back).
+/// message?}]` (``decodeHistoryChanges(_:)`` reads it back). Written one change at a time:
+/// a value tree of every change at once (two dictionaries each) was the peak of an apply's
+/// memory at 50,000 changes, ≈ 40 MB more for the last ~100 ms.
 func encodeHistoryChanges(_ changes: [HistoryChange]) -> String {
-    Value.array(
-        changes.map { change in
-            var fields: [String: Value] = [
-                "address": ["name": .string(change.address.name), "provider": .string(change.address.provider)],
-                "action": .string(change.action), "outcome": .string(change.outcome),
-            ]
-            if let message = change.message { fields["message"] = .string(message) }
-            return .object(fields)
-        }
-    ).jsonString()
+    var text = "["
+    text.reserveCapacity(2 + changes.count * 96)
+    for (index, change) in changes.enumerated() {
+        if index > 0 { text += "," }
+        var fields: [String: Value] = [
+            "address": ["name": .string(change.address.name), "provider": .string(change.address.provider)],
+            "action": .string(change.action), "outcome": .string(change.outcome),
+        ]
+        if let message = change.message { fields["message"] = .string(message) }
+        text += Value.object(fields).jsonString()
+    }
+    return text + "]"
 }
 
 /// A history entry's changes read back with connsync's JSON parser (the one JSON read path);
