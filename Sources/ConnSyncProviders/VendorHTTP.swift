@@ -80,7 +80,12 @@ public struct VendorHTTP: Sendable {
         let url = baseURL + path
         // Defence in depth: the allow list and the trusted source judged the base URL, so no
         // request may leave its origin, whatever a path built from a vendor's answer holds.
-        guard path.isEmpty || path.utf8.first == UInt8(ascii: "/"), let origin, RequestTarget(url)?.origin == origin else {
+        guard let origin else {
+            throw ProviderError(
+                kind: .configuration, operation: operation, provider: config.name,
+                message: "spec.baseURL of Provider \(config.name) cannot be used as a request URL (an http or https URL with an ASCII host and a port from 1 to 65535); nothing was sent")
+        }
+        guard path.isEmpty || path.utf8.first == UInt8(ascii: "/"), RequestTarget(url)?.origin == origin else {
             throw ProviderError(
                 kind: .configuration, operation: operation, provider: config.name,
                 message: "a request would leave the origin of spec.baseURL (a name or id from the vendor's answer holds URL syntax?); nothing was sent")

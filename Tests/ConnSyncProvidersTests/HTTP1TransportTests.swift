@@ -192,8 +192,9 @@ struct HTTP1TransportTests {
         #expect(server.connections == 2)
     }
 
-    /// A timeout beyond what nanoseconds can count (`--request-timeout 10000000000`) is a
-    /// deadline in the far future, not an overflow.
+    /// A timeout given to the transport beyond what nanoseconds can count (the CLI's flags stop
+    /// at a year, but the transport takes any `Duration`) is a deadline in the far future, not
+    /// an overflow.
     @Test func aHugeTimeoutIsClampedNotOverflowed() async throws {
         let server = try CaptureServer()
         defer { server.stop() }
