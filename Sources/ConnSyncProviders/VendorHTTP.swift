@@ -13,8 +13,6 @@ public struct VendorHTTP: Sendable {
     let authHeaders: [(String, String)]
     /// Headers every call of this provider carries (e.g. `X-Tenant-ID`).
     let commonHeaders: [(String, String)]
-    /// `scheme://host:port` of the base URL: the only origin a request may go to.
-    let origin: String?
     /// Every secret of the run, and this provider's auth values: kept out of vendor text.
     let redactor: Redactor
 
@@ -27,8 +25,14 @@ public struct VendorHTTP: Sendable {
                 message: "Provider \(config.name) has no spec.baseURL and \(config.type) has no default")
         }
         while base.hasSuffix("/") { base.removeLast() }
+        // Foundation's URL (the config check) accepts a few the request target does not (a
+        // host beyond ASCII, port 0): no request to them could be sent, so say so once, here.
+        guard RequestTarget(base) != nil else {
+            throw ProviderError(
+                kind: .configuration, operation: "configure", provider: config.name,
+                message: "spec.baseURL of Provider \(config.name) cannot be used as a request URL (an http or https URL with an ASCII host and a port from 1 to 65535); nothing was sent")
+        }
         baseURL = base
-        origin = RequestTarget(base)?.origin
         self.transport = transport
         commonHeaders = definition.api.commonHeaders(config)
         let auth = try Self.authHeaders(for: config, scheme: definition.api.auth)
@@ -77,20 +81,16 @@ public struct VendorHTTP: Sendable {
         } catch {
             throw ProviderError(kind: .configuration, operation: operation, provider: config.name, message: "\(error)")
         }
-        let url = baseURL + path
         // Defence in depth: the allow list and the trusted source judged the base URL, so no
-        // request may leave its origin, whatever a path built from a vendor's answer holds.
-        guard let origin else {
-            throw ProviderError(
-                kind: .configuration, operation: operation, provider: config.name,
-                message: "spec.baseURL of Provider \(config.name) cannot be used as a request URL (an http or https URL with an ASCII host and a port from 1 to 65535); nothing was sent")
-        }
-        guard path.isEmpty || path.utf8.first == UInt8(ascii: "/"), RequestTarget(url)?.origin == origin else {
+        // request may leave its origin, whatever a path built from a vendor's answer holds. A
+        // path that starts with `/` comes after the base URL's authority has ended, so it
+        // cannot change the scheme, host or port.
+        guard path.isEmpty || path.utf8.first == UInt8(ascii: "/") else {
             throw ProviderError(
                 kind: .configuration, operation: operation, provider: config.name,
                 message: "a request would leave the origin of spec.baseURL (a name or id from the vendor's answer holds URL syntax?); nothing was sent")
         }
-        let request = HTTPRequest(method: method, url: url, headers: headers, body: data, maximumBodySize: maximumBodySize)
+        let request = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: data, maximumBodySize: maximumBodySize)
         let response: HTTPResponse
         do {
             response = try await transport.send(request)
