@@ -326,7 +326,7 @@ public actor Controller {
         guard let desired = lastGoodDesired else { return }
         let (engine, close) = dependencies.makeEngine(desired, log)
         if let run = try? await engine.plan(desired, fingerprints: false, views: false) {
-            let drifted = run.plan.actionableCount
+            let drifted = run.plan.summary.changes
             metrics.recordDrift(drifted)
             log.warning(
                 "the source is broken: drift measured against the last commit that loaded",

@@ -13,7 +13,7 @@ extension Engine {
     public func apply(_ run: PlanRun, command: String, host: String) async throws -> ApplyReport {
         let started = clock.date()
         let delegate = self.delegate
-        let sending = run.plan.actionableCount
+        let sending = run.plan.summary.changes
         if sending > 0 { delegate.engine(.applying(changes: sending)) }
         defer { if sending > 0 { delegate.engine(.applied) } }
         let clock = self.clock
@@ -157,7 +157,7 @@ extension Engine.PlanRun {
     /// or a record to bring in step with a connection already in step (a remote id learnt,
     /// hashes of secrets no longer declared, a change an interrupted run left pending).
     public var hasWork: Bool {
-        if plan.hasActionable || !plan.recordsToDrop.isEmpty { return true }
+        if plan.summary.hasChanges || !plan.recordsToDrop.isEmpty { return true }
         let prior = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         return plan.changes.contains { change in
             guard change.action == .noOp, let update = change.recordUpdate else { return false }

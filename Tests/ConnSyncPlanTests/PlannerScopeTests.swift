@@ -101,8 +101,8 @@ struct PlannerScopeTests {
         #expect(deletes.map(\.address.name) == ["old"])
         #expect(deletes.first?.request?.path == "/v1/database-connections/o1")
         #expect(result.summary == PlanSummary(delete: 1, unchanged: 1))
-        #expect(result.actionableCount == 1)
-        #expect(result.hasActionable)
+        #expect(result.summary.changes == 1)
+        #expect(result.summary.hasChanges)
         #expect(result.actionable.map(\.address.name) == ["old"])
     }
 

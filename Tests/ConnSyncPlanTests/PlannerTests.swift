@@ -90,8 +90,8 @@ struct WireMockPlannerTests {
         let result = plan([provider], [desired], remote: ["wm": [live()]], records: [priorRecord(desired.address)])
         #expect(result.changes.map(\.action) == [.noOp])
         #expect(result.summary == PlanSummary(unchanged: 1))
-        #expect(result.actionableCount == 0)
-        #expect(!result.hasActionable)
+        #expect(result.summary.changes == 0)
+        #expect(!result.summary.hasChanges)
         #expect(result.problems.isEmpty)
     }
 

@@ -92,7 +92,7 @@ struct ApplyCommand: AsyncParsableCommand {
                         return .stop
                     }
                     view.show(run.plan)
-                    let changes = run.plan.actionableCount
+                    let changes = run.plan.summary.changes
                     // Nothing to send, perhaps state to bring in step (remote ids learnt, an
                     // interrupted run's pending records adopted): that needs no confirmation.
                     if changes > 0, confirm, !Self.confirmed(console) { return .stop }
@@ -112,7 +112,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let plan = reconciliation.run.plan
         let report = reconciliation.outcome
         view.result(plan, report)
-        guard plan.hasActionable else {
+        guard plan.summary.hasChanges else {
             // Nothing was sent; state may have been brought in step (remote ids, pending records).
             if let stateError = report.stateError { console.error("Error: state could not be brought in step: \(stateError)") }
             return (plan.problems.isEmpty && report.stateError == nil ? 0 : 1, reconciliation)

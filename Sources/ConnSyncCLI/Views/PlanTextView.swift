@@ -21,7 +21,7 @@ public struct PlanTextView: Sendable {
         for change in plan.changes where change.action.isChange {
             out.append(contentsOf: block(change))
         }
-        if plan.hasActionable { out.append("") }
+        if plan.summary.hasChanges { out.append("") }
         if !plan.notes.isEmpty {
             for note in plan.notes { out.append(style.dim("Note: \(ControlCharacters.escaped(note))")) }
             out.append("")
