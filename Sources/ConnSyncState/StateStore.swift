@@ -360,14 +360,19 @@ func encodeHistoryChanges(_ changes: [HistoryChange]) -> String {
     text.reserveCapacity(2 + changes.count * 96)
     for (index, change) in changes.enumerated() {
         if index > 0 { text += "," }
-        var fields: [String: Value] = [
-            "address": ["name": .string(change.address.name), "provider": .string(change.address.provider)],
-            "action": .string(change.action), "outcome": .string(change.outcome),
-        ]
-        if let message = change.message { fields["message"] = .string(message) }
-        text += Value.object(fields).jsonString()
+        text += historyChangeValue(change).jsonString()
     }
     return text + "]"
+}
+
+/// One history change as stored: `{address: {provider, name}, action, outcome, message?}`.
+func historyChangeValue(_ change: HistoryChange) -> Value {
+    var fields: [String: Value] = [
+        "address": ["name": .string(change.address.name), "provider": .string(change.address.provider)],
+        "action": .string(change.action), "outcome": .string(change.outcome),
+    ]
+    if let message = change.message { fields["message"] = .string(message) }
+    return .object(fields)
 }
 
 /// A history entry's changes read back with connsync's JSON parser (the one JSON read path);

@@ -20,15 +20,7 @@ struct EncodingTests {
         #expect(encodeHistoryChanges([]) == "[]")
         // Written change by change, the text is what one value tree of them all gave: compact,
         // keys sorted, the same escapes.
-        let tree = Value.array(changes.map { change in
-            var fields: [String: Value] = [
-                "address": ["name": .string(change.address.name), "provider": .string(change.address.provider)],
-                "action": .string(change.action), "outcome": .string(change.outcome),
-            ]
-            if let message = change.message { fields["message"] = .string(message) }
-            return .object(fields)
-        })
-        #expect(text == tree.jsonString())
+        #expect(text == Value.array(changes.map(historyChangeValue)).jsonString())
         #expect(encodeHistoryChanges([changes[0]]) == #"[{"action":"update","address":{"name":"orders","provider":"wm"},"outcome":"ok"}]"#)
         // Rows written by Foundation's encoder (earlier versions) read back the same.
         let earlier = String(decoding: try JSONEncoder().encode(changes), as: UTF8.self)
