@@ -147,10 +147,13 @@ struct HonestOutputTests {
         #expect(usage.status == 64)
         #expect(usage.stderr.hasPrefix("Error: "))
         // A duration too large to convert is a usage error, not a crash.
-        for flags in [["--request-timeout", "1e300"], ["--lock-timeout", "inf"], ["--request-timeout", "9999999999999h"]] {
-            let absurd = try await runConnsync(["plan"] + flags)
+        for flags in [
+            ["plan", "--request-timeout", "1e300"], ["plan", "--lock-timeout", "inf"], ["plan", "--request-timeout", "9999999999999h"],
+            ["watch", "--interval", "8761h"], ["watch", "--resync", "0s"],
+        ] {
+            let absurd = try await runConnsync(flags)
             #expect(absurd.status == 64, "\(flags): \(absurd)")
-            #expect(absurd.stderr.contains("takes a duration"), "\(flags): \(absurd)")
+            #expect(absurd.stderr.contains("\(flags[1]) takes a duration of at most a year"), "\(flags): \(absurd)")
         }
         for command in [["validate"], ["state", "list"], ["state", "show", "a/b"], ["state", "history"]] {
             #expect(try await runConnsync(command + ["--help"]).stdout.contains("--lock-timeout") == false, "\(command)")

@@ -53,8 +53,8 @@ struct WatchCommand: AsyncParsableCommand {
     var allowPlaintextSecrets = false
 
     func validate() throws {
-        guard DurationText.parse(interval).map({ $0 > .zero }) == true else { throw ValidationError("--interval takes a duration of at most a year, such as 60s") }
-        guard DurationText.parse(resync).map({ $0 > .zero }) == true else { throw ValidationError("--resync takes a duration of at most a year, such as 10m") }
+        try checkDuration(interval, flag: "--interval", examples: "60s")
+        try checkDuration(resync, flag: "--resync", examples: "10m")
         if let listen, Self.address(listen) == nil { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level takes debug, info, warning or error") }
         if webhookSecretEnv != nil, listen == nil { throw ValidationError("--webhook-secret-env needs --listen") }

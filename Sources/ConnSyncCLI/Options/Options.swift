@@ -110,9 +110,7 @@ public struct LockTimeoutOptions: ParsableArguments {
     public init() {}
 
     public mutating func validate() throws {
-        if DurationText.parse(lockTimeout) == nil {
-            throw ValidationError("--lock-timeout takes a duration of at most a year, such as 30s, 2m or 500ms")
-        }
+        try checkDuration(lockTimeout, flag: "--lock-timeout", examples: "30s, 2m or 500ms", positive: false)
     }
 
     public var duration: Duration {
@@ -202,9 +200,7 @@ public struct TrustOptions: ParsableArguments {
         if trustedRef != nil, trustedDir != nil {
             throw ValidationError("--trusted-ref and --trusted-dir both name a trusted source; give one of them")
         }
-        guard DurationText.parse(requestTimeout).map({ $0 > .zero }) == true else {
-            throw ValidationError("--request-timeout takes a duration of at most a year, such as 60s or 2m")
-        }
+        try checkDuration(requestTimeout, flag: "--request-timeout", examples: "60s or 2m")
     }
 
     public var requestTimeoutDuration: Duration {
@@ -222,4 +218,11 @@ public struct TrustSpec: Sendable, Hashable {
     public var trustedRef: String?
     public var trustedDir: String?
     public var allowHost: [String]
+}
+
+/// Checks a duration flag (`DurationText`: at most a year); the usage error names the flag.
+func checkDuration(_ text: String, flag: String, examples: String, positive: Bool = true) throws {
+    guard let duration = DurationText.parse(text), !positive || duration > .zero else {
+        throw ValidationError("\(flag) takes a duration of at most a year, such as \(examples)")
+    }
 }
