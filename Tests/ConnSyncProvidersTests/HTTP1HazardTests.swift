@@ -33,12 +33,7 @@ struct HTTP1HazardTests {
             .raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nnot http at all\r\n\r\n")
         }
         defer { server.stop() }
-        try await withTransport { transport in
-            for _ in 0..<2 {
-                let answer = try await transport.send(get(server.url))
-                #expect(answer.status == 101)
-            }
-        }
+        #expect(try await answers(2, to: get(server.url)).map(\.status) == [101, 101])
         #expect(server.connections == 2)
     }
 
@@ -47,13 +42,9 @@ struct HTTP1HazardTests {
     func aBodilessAnswerIsNotRefusedForItsAnnouncedLength(_ method: String, _ status: Int) async throws {
         let server = try CaptureServer { _ in .raw("HTTP/1.1 \(status) Status\r\nContent-Length: 5000\r\n\r\n") }
         defer { server.stop() }
-        try await withTransport { transport in
-            for _ in 0..<2 {
-                let answer = try await transport.send(HTTPRequest(method: method, url: server.url + "/x", maximumBodySize: 100))
-                #expect(answer.status == status)
-                #expect(answer.body.isEmpty)
-            }
-        }
+        let all = try await answers(2, to: HTTPRequest(method: method, url: server.url + "/x", maximumBodySize: 100))
+        #expect(all.map(\.status) == [status, status])
+        #expect(all.allSatisfy { $0.body.isEmpty })
         #expect(server.connections == 1)
     }
 

@@ -117,13 +117,9 @@ struct HTTP1TransportTests {
             .raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n")
         }
         defer { server.stop() }
-        try await withTransport { transport in
-            for _ in 0..<3 {
-                let answer = try await transport.send(get(server.url))
-                #expect(answer.status == 200)
-                #expect(String(decoding: answer.body, as: UTF8.self) == "hello, world")
-            }
-        }
+        let all = try await answers(3, to: get(server.url))
+        #expect(all.map(\.status) == [200, 200, 200])
+        #expect(all.allSatisfy { String(decoding: $0.body, as: UTF8.self) == "hello, world" })
         #expect(server.connections == 1)
     }
 
@@ -134,12 +130,7 @@ struct HTTP1TransportTests {
     func anAnswerThatEndsItsConnectionIsNotReused(_ answer: String) async throws {
         let server = try CaptureServer { _ in .raw(answer, closes: true) }
         defer { server.stop() }
-        try await withTransport { transport in
-            for _ in 0..<3 {
-                let answer = try await transport.send(get(server.url))
-                #expect(answer.body == Data("{}".utf8))
-            }
-        }
+        #expect(try await answers(3, to: get(server.url)).map(\.body) == Array(repeating: Data("{}".utf8), count: 3))
         #expect(server.connections == 3)
     }
 
@@ -148,13 +139,9 @@ struct HTTP1TransportTests {
     @Test func anAnswerEndedByTheServerClosingIsReadWhole() async throws {
         let server = try CaptureServer { _ in .raw("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"items\":[1,2]}", closes: true) }
         defer { server.stop() }
-        try await withTransport { transport in
-            for _ in 0..<2 {
-                let answer = try await transport.send(get(server.url))
-                #expect(answer.status == 200)
-                #expect(answer.body == Data(#"{"items":[1,2]}"#.utf8))
-            }
-        }
+        let all = try await answers(2, to: get(server.url))
+        #expect(all.map(\.status) == [200, 200])
+        #expect(all.map(\.body) == Array(repeating: Data(#"{"items":[1,2]}"#.utf8), count: 2))
         #expect(server.connections == 2)
     }
 

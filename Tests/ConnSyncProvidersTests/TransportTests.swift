@@ -39,6 +39,16 @@ func withTransport<T>(maximumConnectionsPerHost: Int = 8, timeout: Duration = .s
     }
 }
 
+/// Sends `request` `count` times, one after another, over one transport (one pool): what a
+/// connection-reuse test asserts over.
+func answers(_ count: Int, to request: HTTPRequest) async throws -> [HTTPResponse] {
+    try await withTransport { transport in
+        var answers: [HTTPResponse] = []
+        for _ in 0..<count { answers.append(try await transport.send(request)) }
+        return answers
+    }
+}
+
 let wixList = "/wix-data/v1/external-database-connections"
 
 func get(_ base: String, _ path: String = wixList, auth: String = "tok") -> HTTPRequest {
