@@ -177,7 +177,8 @@ struct PlanViewTests {
         #expect(markdown.contains("The plan is too long for one comment"))
     }
 
-    @Test func aHugePlanStaysUnderGitHubsLimit() {
+    /// 3,000 updates of one host each over 7 providers.
+    static func hugePlan() -> Plan {
         var changes: [Change] = []
         for index in 0..<3_000 {
             changes.append(
@@ -186,7 +187,26 @@ struct PlanViewTests {
                     request: RequestSpec(method: "PATCH", path: "/x"),
                     diffs: [FieldDiff(path: "host", before: .string("old-host-\(index).example.com"), after: .string("new-host-\(index).example.com"))]))
         }
-        let plan = Plan(source: SourceInfo(kind: .directory, location: "/repo"), changes: changes, providerCount: 7, connectionCount: 3_000)
+        return Plan(source: SourceInfo(kind: .directory, location: "/repo"), changes: changes, providerCount: 7, connectionCount: 3_000)
+    }
+
+    @Test func aLongTextPlanIsPrintedInPiecesThatMakeTheWholeText() throws {
+        let plan = Self.hugePlan()
+        let view = PlanTextView(style: .plain)
+        var pieces: [String] = []
+        view.render(plan, pieceBytes: 4_096) { pieces.append($0) }
+        let whole = view.render(plan)
+        #expect(pieces.joined() == whole)
+        #expect(pieces.count >= whole.utf8.count / 5_000)
+        let longestLine = try #require(whole.split(separator: "\n").map(\.utf8.count).max())
+        #expect(pieces.allSatisfy { $0.utf8.count < 4_096 + longestLine + 1 })
+        #expect(pieces.dropLast().allSatisfy { $0.hasSuffix("\n") && $0.utf8.count >= 4_096 })
+        #expect(whole.hasPrefix("connsync plan · source /repo · 3000 connections · 7 providers\n\n  ~ p0/connection-0  update in place (PATCH)\n"))
+        #expect(whole.hasSuffix("\n\nPlan: 0 to create, 3000 to update, 0 to delete, 0 unchanged.\n"))
+    }
+
+    @Test func aHugePlanStaysUnderGitHubsLimit() {
+        let plan = Self.hugePlan()
         let markdown = PlanMarkdownView().render(plan)
         #expect(markdown.count < 65_536)
         #expect(markdown.contains("**Plan: 0 to create, 3000 to update, 0 to delete, 0 unchanged.**"))

@@ -17,17 +17,36 @@ public struct PlanTextView: Sendable {
     }
 
     public func render(_ plan: Plan) -> String {
-        var out: [String] = [header(plan), ""]
+        var text = ""
+        render(plan) { text += $0 }
+        return text
+    }
+
+    /// The same text in pieces of about `pieceBytes`, each passed to `emit` once full, so that
+    /// the plan of 50,000 changes is never held whole (as 100,000 lines, then joined, then
+    /// encoded: about 30 MB at once at the apply's memory peak).
+    public func render(_ plan: Plan, pieceBytes: Int = 64 << 10, emit: (String) -> Void) {
+        var piece = ""
+        piece.reserveCapacity(pieceBytes + 4096)
+        func add(_ line: String) {
+            piece += line
+            piece += "\n"
+            guard piece.utf8.count >= pieceBytes else { return }
+            emit(piece)
+            piece.removeAll(keepingCapacity: true)
+        }
+        add(header(plan))
+        add("")
         for change in plan.changes where change.action.isChange {
-            out.append(contentsOf: block(change))
+            for line in block(change) { add(line) }
         }
-        if plan.summary.hasChanges { out.append("") }
+        if plan.summary.hasChanges { add("") }
         if !plan.notes.isEmpty {
-            for note in plan.notes { out.append(style.dim("Note: \(ControlCharacters.escaped(note))")) }
-            out.append("")
+            for note in plan.notes { add(style.dim("Note: \(ControlCharacters.escaped(note))")) }
+            add("")
         }
-        out.append(Self.summaryLine(plan))
-        return out.joined(separator: "\n") + "\n"
+        add(Self.summaryLine(plan))
+        emit(piece)
     }
 
     public func header(_ plan: Plan) -> String {

@@ -58,7 +58,7 @@ struct TextPlanOutput: PlanOutput {
     let view: PlanTextView
 
     func show(_ plan: Plan) {
-        console.write(view.render(plan))
+        view.render(plan) { console.write($0) }
         problemsOnStderr(plan, console: console, style: view.style)
     }
 
@@ -93,7 +93,7 @@ struct TextApplyOutput: ApplyOutput {
     let plan: PlanTextView
     let view: ApplyView
 
-    func show(_ plan: Plan) { console.write(self.plan.render(plan)) }
+    func show(_ plan: Plan) { self.plan.render(plan) { console.write($0) } }
 
     func problems(of plan: Plan, hasChanges: Bool) {
         guard hasChanges || !plan.problems.isEmpty else { return }
