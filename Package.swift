@@ -76,6 +76,8 @@ let package = Package(
         ),
         /// posix_spawn with the glibc file actions Swift does not import.
         .target(name: "CProcessSpawn"),
+        /// mallopt(M_ARENA_MAX), which Swift does not import (``MallocArenas``).
+        .target(name: "CMallocArenas"),
         .target(
             name: "ConnSyncProcess",
             dependencies: ["CProcessSpawn"],
@@ -178,6 +180,7 @@ let package = Package(
                 "ConnSyncState",
                 "ConnSyncEngine",
                 "ConnSyncEmulator",
+                "CMallocArenas",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
