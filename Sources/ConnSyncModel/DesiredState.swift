@@ -220,48 +220,6 @@ public struct DatabaseDefinition: Sendable, Hashable {
     }
 }
 
-/// A `kind: Connection` document after inheritance: what connsync wants one
-/// vendor to hold.
-public struct DesiredConnection: Sendable, Hashable {
-    public var address: Address
-    public var vendor: VendorType
-    public var labels: [String: String]
-    /// The Database this connection inherits from, if any.
-    public var databaseRef: String?
-    /// Effective fields: the Database's, overridden by the Connection's own, minus
-    /// inherited fields the vendor cannot hold (see ``skippedFields``).
-    public var fields: DatabaseFields
-    /// Fields inherited through `databaseRef` that the vendor cannot hold: not sent,
-    /// listed once per connection as a note by `plan`.
-    public var skippedFields: [CommonField]
-    /// `spec.options`, in the vendor's own names and shape (an object, possibly empty);
-    /// string leaves written as references are `.secret`.
-    public var options: Value
-    public var location: SourceLocation?
-
-    public init(
-        address: Address,
-        vendor: VendorType,
-        labels: [String: String] = [:],
-        databaseRef: String? = nil,
-        fields: DatabaseFields = DatabaseFields(),
-        skippedFields: [CommonField] = [],
-        options: Value = .emptyObject,
-        location: SourceLocation? = nil
-    ) {
-        self.address = address
-        self.vendor = vendor
-        self.labels = labels
-        self.databaseRef = databaseRef
-        self.fields = fields
-        self.skippedFields = skippedFields
-        self.options = options
-        self.location = location
-    }
-
-    public var name: String { address.name }
-}
-
 /// Where the desired state was read from.
 public struct SourceInfo: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
