@@ -21,27 +21,27 @@ extension DocumentChecker {
         for entry in spec where CommonField(key: entry.key) == nil {
             switch entry.key {
             case "provider":
-                providerLocation = entry.value.location
+                providerLocation = context.location(entry.value.position)
                 if let text = entry.value.stringScalar, !text.isEmpty {
                     provider = text
                 } else {
                     context.error(
-                        "type", "spec.provider", "must be the name of a Provider (got \(entry.value.kindDescription))", at: entry.value.location)
+                        "type", "spec.provider", "must be the name of a Provider (got \(entry.value.kindDescription))", at: entry.value.position)
                 }
             case "databaseRef":
-                databaseRefLocation = entry.value.location
+                databaseRefLocation = context.location(entry.value.position)
                 if let text = entry.value.stringScalar, !text.isEmpty {
                     databaseRef = text
                 } else {
                     context.error(
                         "type", "spec.databaseRef", "must be the name of a Database (got \(entry.value.kindDescription))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 }
             case "options":
                 guard case .mapping(let entries, _) = entry.value else {
                     context.error(
                         "type", "spec.options", "must be a mapping in the vendor's own shape (got \(entry.value.kindDescription))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                     continue
                 }
                 optionKeys.reserveCapacity(entries.count)
@@ -51,7 +51,7 @@ extension DocumentChecker {
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
                     KeyLists.unknownKey(entry.key, known: Self.connectionKeys, owner: "a Connection spec"),
-                    at: entry.keyLocation)
+                    at: entry.keyPosition)
             }
         }
         if provider == nil, !spec.contains(where: { $0.key == "provider" }) {
@@ -72,7 +72,7 @@ extension DocumentChecker {
         case .mapping(let entries, _):
             if entries.count == 1, let entry = entries.first, KeyLists.secretReference.contains(entry.key) {
                 guard let source = secretSource(entries, field: path, node: node, context: context) else { return .null }
-                return .secret(resolve(source, field: path, at: node.location, context: context))
+                return .secret(resolve(source, field: path, at: context.location(node.position), context: context))
             }
             var fields: [String: Value] = [:]
             fields.reserveCapacity(entries.count)

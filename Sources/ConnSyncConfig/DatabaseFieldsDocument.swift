@@ -13,7 +13,7 @@ extension DocumentChecker {
             guard let field = CommonField(key: entry.key) else { continue }
             // Built only for a message or a secret: most fields are valid plain values.
             var path: String { "\(prefix).\(entry.key)" }
-            locations[field] = entry.keyLocation
+            locations[field] = context.location(entry.keyPosition)
             switch field {
             case .engine:
                 if let text = entry.value.stringScalar, let engine = DatabaseEngine(rawValue: text) {
@@ -21,17 +21,17 @@ extension DocumentChecker {
                 } else {
                     context.error(
                         "invalid-value", path, "must be one of postgresql, mysql, sqlserver, oracle, mongodb (got \(entry.value.display))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 }
             case .host, .database, .username, .schema:
                 guard let text = entry.value.stringScalar else {
                     let hint = entry.value.isPlainScalar ? "; quote it" : ""
                     context.error(
-                        "type", path, "must be a string (got \(entry.value.kindDescription))\(hint)", at: entry.value.location)
+                        "type", path, "must be a string (got \(entry.value.kindDescription))\(hint)", at: entry.value.position)
                     continue
                 }
                 guard !text.isEmpty else {
-                    context.error("invalid-value", path, "must not be empty", at: entry.value.location)
+                    context.error("invalid-value", path, "must not be empty", at: entry.value.position)
                     continue
                 }
                 switch field {
@@ -45,12 +45,12 @@ extension DocumentChecker {
                     if (1...65535).contains(number) {
                         fields.port = number
                     } else {
-                        context.error("port-range", path, "must be between 1 and 65535 (got \(number))", at: entry.value.location)
+                        context.error("port-range", path, "must be between 1 and 65535 (got \(number))", at: entry.value.position)
                     }
                 } else {
                     context.error(
                         "type", path, "must be an integer from 1 to 65535 (got \(entry.value.kindDescription) \(entry.value.display))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 }
             case .password:
                 fields.password = checkSecret(entry.value, field: path, isSecretField: true, context: context)
@@ -63,7 +63,7 @@ extension DocumentChecker {
 
     func checkSSL(_ node: YNode, path: String, context: Context) -> SSLSettings? {
         guard case .mapping(let entries, _) = node else {
-            context.error("type", path, "must be a mapping with mode and optionally ca, cert, key (got \(node.kindDescription))", at: node.location)
+            context.error("type", path, "must be a mapping with mode and optionally ca, cert, key (got \(node.kindDescription))", at: node.position)
             return nil
         }
         var ssl = SSLSettings()
@@ -75,14 +75,14 @@ extension DocumentChecker {
                 } else {
                     context.error(
                         "invalid-value", "\(path).mode", "must be one of disable, require, verify-ca, verify-full (got \(entry.value.display))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 }
             case "ca": ssl.ca = checkSecret(entry.value, field: "\(path).ca", isSecretField: true, context: context)
             case "cert": ssl.cert = checkSecret(entry.value, field: "\(path).cert", isSecretField: true, context: context)
             case "key": ssl.key = checkSecret(entry.value, field: "\(path).key", isSecretField: true, context: context)
             default:
                 context.error(
-                    "unknown-key", "\(path).\(entry.key)", KeyLists.unknownKey(entry.key, known: KeyLists.ssl, owner: "ssl"), at: entry.keyLocation)
+                    "unknown-key", "\(path).\(entry.key)", KeyLists.unknownKey(entry.key, known: KeyLists.ssl, owner: "ssl"), at: entry.keyPosition)
             }
         }
         return ssl

@@ -10,19 +10,24 @@ struct DocumentChecker {
     let source: any DesiredStateSource
     let sink: DiagnosticSink
     let vendors: VendorCatalog
-
+    /// The display path of the unit's file, for the locations of what is checked: the
+    /// checker's own copy (``SourceFile/ownDisplayPath``).
+    let path: String
 
     /// The reporting context of one document.
     final class Context {
         let file: SourceFile
+        /// The file's display path: the checker's own copy (see ``DocumentChecker/path``).
+        let path: String
         var id: DocumentID
         let sink: DiagnosticSink
         var failed = false
         /// The document, for the trust check of its secret commands.
         let root: YNode?
 
-        init(file: SourceFile, id: DocumentID, sink: DiagnosticSink, root: YNode? = nil) {
+        init(file: SourceFile, path: String, id: DocumentID, sink: DiagnosticSink, root: YNode? = nil) {
             self.file = file
+            self.path = path
             self.id = id
             self.sink = sink
             self.root = root
@@ -42,15 +47,28 @@ struct DocumentChecker {
             if structural { failed = true }
             sink.add(Diagnostic(code: code, message: message, location: location, document: id, field: field))
         }
+
+        /// Where `position` is, in this document's file.
+        func location(_ position: YPosition) -> SourceLocation {
+            position.location(in: path)
+        }
+
+        func warning(_ code: String, _ field: String?, _ message: String, at position: YPosition) {
+            warning(code, field, message, at: location(position))
+        }
+
+        func error(_ code: String, _ field: String?, _ message: String, at position: YPosition, structural: Bool = true) {
+            error(code, field, message, at: location(position), structural: structural)
+        }
     }
 
     func check(_ document: YDocument) -> ParsedDocument? {
-        guard case .mapping(let entries, let location) = document.root else {
+        guard case .mapping(let entries, let position) = document.root else {
             sink.add(
                 Diagnostic(
                     code: "not-a-mapping",
                     message: "a document must be a mapping with apiVersion, kind, metadata and spec (got \(document.root.kindDescription))",
-                    location: document.root.location,
+                    location: document.root.position.location(in: path),
                     document: DocumentID(kind: "document", name: "#\(document.index)")))
             return nil
         }
@@ -59,18 +77,20 @@ struct DocumentChecker {
         let kindText = byKey["kind"]?.value.stringScalar
         let nameText = byKey["metadata"]?.value.entries?.first { $0.key == "name" }?.value.stringScalar
         let context = Context(
-            file: document.file, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink, root: document.root)
+            file: document.file, path: path, id: DocumentID(kind: kindText ?? "document", name: nameText ?? "<unnamed>"), sink: sink,
+            root: document.root)
+        let location = context.location(position)
 
         for entry in entries where !KeyLists.document.contains(entry.key) {
             context.error(
                 "unknown-key", entry.key, KeyLists.unknownKey(entry.key, known: KeyLists.document, owner: "a document"),
-                at: entry.keyLocation)
+                at: entry.keyPosition)
         }
         // apiVersion
         if let entry = byKey["apiVersion"] {
             if entry.value.stringScalar != "connsync/v1" {
                 context.error(
-                    "api-version", "apiVersion", "must be connsync/v1 (got \(entry.value.display))", at: entry.value.location)
+                    "api-version", "apiVersion", "must be connsync/v1 (got \(entry.value.display))", at: entry.value.position)
             }
         } else {
             context.error("missing-field", "apiVersion", "required field is missing; add apiVersion: connsync/v1", at: location)
@@ -82,7 +102,7 @@ struct DocumentChecker {
                 kind = parsed
             } else {
                 context.error(
-                    "kind", "kind", "must be one of Provider, Database, Connection (got \(entry.value.display))", at: entry.value.location)
+                    "kind", "kind", "must be one of Provider, Database, Connection (got \(entry.value.display))", at: entry.value.position)
             }
         } else {
             context.error("missing-field", "kind", "required field is missing; add kind: Provider, Database or Connection", at: location)
@@ -96,10 +116,10 @@ struct DocumentChecker {
                 for field in fields where !KeyLists.metadata.contains(field.key) {
                     context.error(
                         "unknown-key", "metadata.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.metadata, owner: "metadata"),
-                        at: field.keyLocation)
+                        at: field.keyPosition)
                 }
                 if let nameEntry = fields.first(where: { $0.key == "name" }) {
-                    nameLocation = nameEntry.value.location
+                    nameLocation = context.location(nameEntry.value.position)
                     if let text = nameEntry.value.stringScalar {
                         if NameRules.isValidName(text) {
                             name = text
@@ -107,12 +127,12 @@ struct DocumentChecker {
                             context.error(
                                 "invalid-name", "metadata.name",
                                 "'\(text)' is not a valid name: use letters, digits, '_', '.', '-', starting with a letter or digit, at most 100 characters",
-                                at: nameEntry.value.location)
+                                at: nameEntry.value.position)
                         }
                     } else {
                         context.error(
                             "type", "metadata.name", "must be a string (got \(nameEntry.value.kindDescription))",
-                            at: nameEntry.value.location)
+                            at: nameEntry.value.position)
                     }
                 } else {
                     context.error("missing-field", "metadata.name", "required field is missing; every document needs a name", at: metadataLocation)
@@ -121,7 +141,7 @@ struct DocumentChecker {
                     labels = checkLabels(labelsEntry.value, context: context)
                 }
             } else {
-                context.error("type", "metadata", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.location)
+                context.error("type", "metadata", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.position)
             }
         } else {
             context.error("missing-field", "metadata", "required field is missing; add metadata with a name", at: location)
@@ -131,11 +151,12 @@ struct DocumentChecker {
             context.error("missing-field", "spec", "required field is missing", at: location)
             return nil
         }
-        guard case .mapping(let spec, let specLocation) = specEntry.value else {
-            context.error("type", "spec", "must be a mapping (got \(specEntry.value.kindDescription))", at: specEntry.value.location)
+        guard case .mapping(let spec, let specPosition) = specEntry.value else {
+            context.error("type", "spec", "must be a mapping (got \(specEntry.value.kindDescription))", at: specEntry.value.position)
             return nil
         }
         guard let kind else { return nil }
+        let specLocation = context.location(specPosition)
         switch kind {
         case .provider:
             let config = checkProvider(spec, at: specLocation, name: name ?? "", labels: labels, location: location, context: context)
@@ -149,7 +170,7 @@ struct DocumentChecker {
                 context.error(
                     "unknown-key", "spec.\(entry.key)",
                     KeyLists.unknownKey(entry.key, known: CommonField.allCases.map(\.rawValue), owner: "a Database spec"),
-                    at: entry.keyLocation)
+                    at: entry.keyPosition)
             }
             guard let name else { return nil }
             guard !context.failed else { return .invalid(.database, name: name) }
@@ -165,7 +186,7 @@ struct DocumentChecker {
 
     func checkLabels(_ node: YNode, context: Context) -> [String: String] {
         guard case .mapping(let entries, _) = node else {
-            context.error("type", "metadata.labels", "must be a mapping of strings (got \(node.kindDescription))", at: node.location)
+            context.error("type", "metadata.labels", "must be a mapping of strings (got \(node.kindDescription))", at: node.position)
             return [:]
         }
         var labels: [String: String] = [:]
@@ -176,7 +197,7 @@ struct DocumentChecker {
             } else {
                 context.error(
                     "type", "metadata.labels.\(entry.key)", "must be a string (got \(entry.value.kindDescription)); quote it",
-                    at: entry.value.location)
+                    at: entry.value.position)
             }
         }
         return labels

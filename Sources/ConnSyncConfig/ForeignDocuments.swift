@@ -16,7 +16,7 @@ enum ForeignDocuments {
     static func found(_ document: YDocument) -> Found? {
         guard let apiVersion = apiVersion(of: document), !apiVersion.hasPrefix("connsync/") else { return nil }
         let kind = document.root.entries?.first { $0.key == "kind" }?.value.stringScalar
-        return Found(file: document.file.path, location: document.root.location, apiVersion: apiVersion, kind: kind)
+        return Found(file: document.file.path, location: document.root.position.location(in: document.file.displayPath), apiVersion: apiVersion, kind: kind)
     }
 
     /// One diagnostic per file, at its first foreign document.

@@ -170,7 +170,8 @@ public struct DesiredStateLoader: Sendable {
         let (documents, problems) = unit.read()
         sink.add(problems)
         var outcome = UnitOutcome(documentCount: documents.count, failed: !problems.isEmpty)
-        let checker = DocumentChecker(options: options, resolver: resolver, source: source, sink: sink, vendors: vendors)
+        let checker = DocumentChecker(
+            options: options, resolver: resolver, source: source, sink: sink, vendors: vendors, path: unit.file.ownDisplayPath)
         for document in documents {
             if let found = ForeignDocuments.found(document) {
                 outcome.foreign.append(found)

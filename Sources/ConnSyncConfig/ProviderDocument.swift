@@ -20,7 +20,7 @@ extension DocumentChecker {
             if !known.contains(entry.key) {
                 context.error(
                     "unknown-key", "spec.\(entry.key)", KeyLists.unknownKey(entry.key, known: keyOrder, owner: "a Provider spec"),
-                    at: entry.keyLocation)
+                    at: entry.keyPosition)
             }
         }
         let typeNames = vendors.types.map(\.rawValue).joined(separator: ", ")
@@ -30,7 +30,7 @@ extension DocumentChecker {
         }
         guard let typeText = typeEntry.value.stringScalar, let rules = vendors.rules(for: VendorType(typeText)) else {
             context.error(
-                "invalid-value", "spec.type", "must be one of \(typeNames) (got \(typeEntry.value.display))", at: typeEntry.value.location)
+                "invalid-value", "spec.type", "must be one of \(typeNames) (got \(typeEntry.value.display))", at: typeEntry.value.position)
             return nil
         }
         let type = rules.type
@@ -42,7 +42,7 @@ extension DocumentChecker {
                     // Never echoed: the user info may be a password.
                     context.error(
                         "invalid-url", "spec.baseURL", "must not hold credentials (user:password@): put them in spec.auth, which is sent as the vendor expects",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 } else if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
                     url.host?.isEmpty == false
                 {
@@ -50,10 +50,10 @@ extension DocumentChecker {
                 } else {
                     context.error(
                         "invalid-url", "spec.baseURL", "must be an absolute http(s) URL such as https://api.example.com (got \(entry.value.display))",
-                        at: entry.value.location)
+                        at: entry.value.position)
                 }
             } else {
-                context.error("type", "spec.baseURL", "must be a string (got \(entry.value.kindDescription))", at: entry.value.location)
+                context.error("type", "spec.baseURL", "must be a string (got \(entry.value.kindDescription))", at: entry.value.position)
             }
         } else if rules.defaultBaseURL == nil {
             context.error(
@@ -69,7 +69,7 @@ extension DocumentChecker {
             } else {
                 context.error(
                     "invalid-value", "spec.concurrency", "must be an integer from 1 to 256 (got \(entry.value.display))",
-                    at: entry.value.location)
+                    at: entry.value.position)
             }
         }
         if let entry = byKey["rateLimit"] {
@@ -78,14 +78,14 @@ extension DocumentChecker {
             } else {
                 context.error(
                     "invalid-value", "spec.rateLimit", "must be N/s or N/m with N ≥ 1, e.g. 200/m (got \(entry.value.display))",
-                    at: entry.value.location)
+                    at: entry.value.position)
             }
         }
         if let entry = byKey["prune"] {
             if case .scalar(let text, .bool, _) = entry.value {
                 config.prune = YNode.boolean(text) ?? false
             } else {
-                context.error("type", "spec.prune", "must be true or false (got \(entry.value.display))", at: entry.value.location)
+                context.error("type", "spec.prune", "must be true or false (got \(entry.value.display))", at: entry.value.position)
             }
         }
 
@@ -97,14 +97,14 @@ extension DocumentChecker {
                     guard KeyLists.auth.contains(field.key) else {
                         context.error(
                             "unknown-key", "spec.auth.\(field.key)", KeyLists.unknownKey(field.key, known: KeyLists.auth, owner: "auth"),
-                            at: field.keyLocation)
+                            at: field.keyPosition)
                         continue
                     }
                     guard rules.authKeys.contains(field.key) else {
                         context.error(
                             "unsupported-setting", "spec.auth.\(field.key)",
                             "\(type) does not use auth.\(field.key); it uses \(rules.authKeys.sorted().map { "auth.\($0)" }.joined(separator: " and "))",
-                            at: field.keyLocation)
+                            at: field.keyPosition)
                         continue
                     }
                     present.insert(field.key)
@@ -117,14 +117,14 @@ extension DocumentChecker {
                     }
                 }
             } else {
-                context.error("type", "spec.auth", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.location)
+                context.error("type", "spec.auth", "must be a mapping (got \(entry.value.kindDescription))", at: entry.value.position)
             }
         }
         for key in rules.requiredAuthKeys.sorted() where !present.contains(key) {
             context.error(
                 "missing-field", "spec.auth.\(key)",
                 "required field is missing: \(type) needs auth.\(key), e.g. \(key): {fromEnv: \(Self.envSuggestion(name, key))}",
-                at: byKey["auth"]?.value.location ?? specLocation)
+                at: byKey["auth"].map { context.location($0.value.position) } ?? specLocation)
         }
         return config
     }
@@ -141,17 +141,17 @@ extension DocumentChecker {
                 context.error(
                     "unsupported-setting", "spec.\(key)",
                     "\(key) is not used by \(type) (only by \(vendors.vendors(reading: key).map(\.rawValue).joined(separator: ", "))); remove it",
-                    at: entry.keyLocation)
+                    at: entry.keyPosition)
                 continue
             }
             guard let text = entry.value.stringScalar, !text.isEmpty else {
-                context.error("type", "spec.\(key)", "must be a non-empty string (got \(entry.value.kindDescription))", at: entry.value.location)
+                context.error("type", "spec.\(key)", "must be a non-empty string (got \(entry.value.kindDescription))", at: entry.value.position)
                 continue
             }
             if let problem = setting.problem(with: text) {
                 let got: String
                 if case .singleLine = setting.format { got = "" } else { got = " (got \(entry.value.display))" }
-                context.error("invalid-value", "spec.\(key)", problem + got, at: entry.value.location)
+                context.error("invalid-value", "spec.\(key)", problem + got, at: entry.value.position)
                 continue
             }
             config.settings[key] = text

@@ -13,16 +13,16 @@ extension DocumentChecker {
                 context.error(
                     "plaintext-secret", field,
                     "a secret must not be written in clear: use \(KeyLists.secretReferenceForms) (or pass --allow-plaintext-secrets)",
-                    at: node.location)
+                    at: node.position)
                 return nil
             }
             return Secret(source: .literal, value: Sensitive(text))
         case .mapping(let entries, _):
             guard let source = secretSource(entries, field: field, node: node, context: context) else { return nil }
-            return resolve(source, field: field, at: node.location, context: context)
+            return resolve(source, field: field, at: context.location(node.position), context: context)
         default:
             context.error(
-                "type", field, "must be \(KeyLists.secretReferenceForms) (got \(node.kindDescription))", at: node.location)
+                "type", field, "must be \(KeyLists.secretReferenceForms) (got \(node.kindDescription))", at: node.position)
             return nil
         }
     }
@@ -35,13 +35,13 @@ extension DocumentChecker {
             context.error(
                 "secret-reference", field,
                 "a secret reference is \(KeyLists.secretReferenceForms) (got a mapping with \(keys.isEmpty ? "no keys" : keys))",
-                at: node.location)
+                at: node.position)
             return nil
         }
         if entry.key == "fromCommand" { return commandSource(entry, field: field, context: context) }
         guard let text = entry.value.stringScalar, !text.isEmpty else {
             context.error(
-                "secret-reference", "\(field).\(entry.key)", "must be a non-empty string (got \(entry.value.display))", at: entry.value.location)
+                "secret-reference", "\(field).\(entry.key)", "must be a non-empty string (got \(entry.value.display))", at: entry.value.position)
             return nil
         }
         if entry.key == "fromEnv" {
@@ -49,7 +49,7 @@ extension DocumentChecker {
                 context.error(
                     "secret-reference", "\(field).fromEnv",
                     "'\(text)' is not an environment variable name: use letters, digits and '_', not starting with a digit",
-                    at: entry.value.location)
+                    at: entry.value.position)
                 return nil
             }
             return .environment(text)
@@ -68,7 +68,7 @@ extension DocumentChecker {
             context.error(
                 "secret-reference", path,
                 "must be a list of 1 to \(Self.maximumArguments) strings, the program and its arguments, e.g. [vault, kv, get, -field=password, secret/orders] (got \(entry.value.display))",
-                at: entry.value.location)
+                at: entry.value.position)
             return nil
         }
         var argv: [String] = []
@@ -78,7 +78,7 @@ extension DocumentChecker {
                 context.error(
                     "secret-reference", "\(path)[\(index)]",
                     "must be a non-empty string of one line, at most \(Self.maximumArgumentLength) bytes (got \(item.display))"
-                        + (item.isPlainScalar ? "; quote it" : ""), at: item.location)
+                        + (item.isPlainScalar ? "; quote it" : ""), at: item.position)
                 return nil
             }
             argv.append(text)

@@ -5,18 +5,16 @@ import Foundation
 /// Builds ``YNode`` trees from libyaml's events, one document at a time.
 struct YAMLEventReader {
     let file: SourceFile
-    /// The file's display path for every position: this reader's own copy. Each node's
-    /// location retains it, and readers of a file's chunks run on several cores: one shared
-    /// string's reference count, bounced between them, made two cores slower than one.
+    /// The file's display path, for the positions of this reader's errors.
     private let path: String
 
     /// A collection being read, changed in place at the top of the stack.
     struct Frame {
         var isMapping: Bool
-        var location: SourceLocation
+        var position: YPosition
         var entries: [YNode.Entry] = []
         var items: [YNode] = []
-        var pendingKey: (String, SourceLocation)?
+        var pendingKey: (String, YPosition)?
         /// The keys of a large mapping (a small one is searched through `entries`).
         var keys: Set<String> = []
 
@@ -52,7 +50,7 @@ struct YAMLEventReader {
     ///   count through the file.
     init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0, documentsBefore: Int = 0) {
         self.file = file
-        path = String(decoding: Array(file.displayPath.utf8), as: UTF8.self)
+        path = file.ownDisplayPath
         self.range = range ?? 0..<file.contents.count
         self.lineOffset = lineOffset
         documentIndex = documentsBefore
@@ -93,13 +91,22 @@ struct YAMLEventReader {
         }
     }
 
-    private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        location(line: Int(mark.line), column: Int(mark.column))
+    private func position(_ mark: yaml_mark_t) -> YPosition {
+        position(line: Int(mark.line), column: Int(mark.column))
     }
 
     /// A position given as libyaml gives it: line and column from 0, within the unit.
-    func location(line: Int, column: Int) -> SourceLocation {
-        SourceLocation(file: path, line: line + 1 + lineOffset, column: column + 1)
+    func position(line: Int, column: Int) -> YPosition {
+        YPosition(line: line + 1 + lineOffset, column: column + 1)
+    }
+
+    /// Where an error of this reader is, with the file.
+    private func location(_ position: YPosition) -> SourceLocation {
+        position.location(in: path)
+    }
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        location(position(mark))
     }
 
     private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -136,16 +143,16 @@ struct YAMLEventReader {
             let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.value == nil ? 0 : scalar.length)
             let isPlain = scalar.style == YAML_PLAIN_SCALAR_STYLE
             if let tag = Self.text(scalar.tag) {
-                try add(.scalar(String(decoding: bytes, as: UTF8.self), Self.kind(tag: tag), location(event.start_mark)), isPlainScalar: isPlain)
+                try add(.scalar(String(decoding: bytes, as: UTF8.self), Self.kind(tag: tag), position(event.start_mark)), isPlainScalar: isPlain)
             } else {
-                try self.scalar(bytes, isPlain: isPlain, at: location(event.start_mark))
+                try self.scalar(bytes, isPlain: isPlain, at: position(event.start_mark))
             }
         case YAML_MAPPING_START_EVENT:
             try refuseAnchor(event.data.mapping_start.anchor, at: event.start_mark)
-            try startCollection(isMapping: true, at: location(event.start_mark))
+            try startCollection(isMapping: true, at: position(event.start_mark))
         case YAML_SEQUENCE_START_EVENT:
             try refuseAnchor(event.data.sequence_start.anchor, at: event.start_mark)
-            try startCollection(isMapping: false, at: location(event.start_mark))
+            try startCollection(isMapping: false, at: position(event.start_mark))
         case YAML_MAPPING_END_EVENT:
             try endCollection(isMapping: true)
         case YAML_SEQUENCE_END_EVENT:
@@ -162,27 +169,27 @@ struct YAMLEventReader {
         documentIndex += 1
     }
 
-    mutating func startCollection(isMapping: Bool, at location: SourceLocation) throws(Failure) {
+    mutating func startCollection(isMapping: Bool, at position: YPosition) throws(Failure) {
         guard stack.count < YAMLReader.maximumDepth else {
             throw Failure(
                 diagnostic: Diagnostic(
                     code: "yaml-depth", message: "nesting deeper than \(YAMLReader.maximumDepth) levels is not supported",
-                    location: location))
+                    location: location(position)))
         }
-        var frame = Frame(isMapping: isMapping, location: location)
+        var frame = Frame(isMapping: isMapping, position: position)
         if isMapping { frame.entries.reserveCapacity(8) }
         stack.append(frame)
     }
 
     mutating func endCollection(isMapping: Bool) throws(Failure) {
         guard let frame = stack.popLast(), frame.isMapping == isMapping else { return }
-        try add(isMapping ? .mapping(frame.entries, frame.location) : .sequence(frame.items, frame.location), isPlainScalar: false)
+        try add(isMapping ? .mapping(frame.entries, frame.position) : .sequence(frame.items, frame.position), isPlainScalar: false)
     }
 
     /// A plain scalar is typed from its bytes (``ScalarTyping``); a quoted one is a string.
-    mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>, isPlain: Bool, at location: SourceLocation) throws(Failure) {
+    mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>, isPlain: Bool, at position: YPosition) throws(Failure) {
         let text = String(decoding: bytes, as: UTF8.self)
-        try add(.scalar(text, isPlain ? ScalarTyping.kind(of: bytes) : .string, location), isPlainScalar: isPlain)
+        try add(.scalar(text, isPlain ? ScalarTyping.kind(of: bytes) : .string, position), isPlainScalar: isPlain)
     }
 
     /// Puts a finished node into the collection being read, or makes it the document's root.
@@ -198,19 +205,19 @@ struct YAMLEventReader {
             stack[top].items.append(node)
             return
         }
-        if let (key, keyLocation) = stack[top].pendingKey {
+        if let (key, keyPosition) = stack[top].pendingKey {
             stack[top].pendingKey = nil
-            stack[top].entries.append(YNode.Entry(key: key, keyLocation: keyLocation, value: node))
+            stack[top].entries.append(YNode.Entry(key: key, keyPosition: keyPosition, value: node))
             return
         }
-        guard case .scalar(let key, _, let keyLocation) = node else {
-            throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: node.location))
+        guard case .scalar(let key, _, let keyPosition) = node else {
+            throw Failure(diagnostic: Diagnostic(code: "yaml-syntax", message: "mapping keys must be plain strings", location: location(node.position)))
         }
         guard stack[top].insertKey(key) else {
             throw Failure(
-                diagnostic: Diagnostic(code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: keyLocation))
+                diagnostic: Diagnostic(code: "duplicate-key", message: "duplicate key '\(key)' in one mapping; keep one", location: location(keyPosition)))
         }
-        stack[top].pendingKey = (key, keyLocation)
+        stack[top].pendingKey = (key, keyPosition)
     }
 
     /// YAML 1.1 scalar types (null, bool, int, float; timestamps stay strings): an explicit

@@ -6,7 +6,7 @@ extension YAMLFastReader {
     mutating func flowCollection(_ line: Line, from index: Int) throws(Decline) -> Int {
         let isMapping = bytes[index] == UInt8(ascii: "{")
         let close = isMapping ? UInt8(ascii: "}") : UInt8(ascii: "]")
-        try start(isMapping: isMapping, at: location(line, index))
+        try start(isMapping: isMapping, at: position(line, index))
         var at = index + 1
         while byte(at) == 0x20 { at += 1 }
         if byte(at) != close {

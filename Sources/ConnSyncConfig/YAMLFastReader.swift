@@ -86,8 +86,8 @@ struct YAMLFastReader {
         lineNumber = line.number + 1
     }
 
-    func location(_ line: Line, _ index: Int) -> SourceLocation {
-        reader.location(line: line.number, column: index - line.start)
+    func position(_ line: Line, _ index: Int) -> YPosition {
+        reader.position(line: line.number, column: index - line.start)
     }
 
     // MARK: - documents
@@ -111,7 +111,7 @@ struct YAMLFastReader {
                 // An empty document: libyaml's empty plain scalar, which the tree skips.
                 let empty = UnsafeBufferPointer(rebasing: bytes[0..<0])
                 try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in
-                    try r.scalar(empty, isPlain: true, at: r.location(line: 0, column: 0))
+                    try r.scalar(empty, isPlain: true, at: r.position(line: 0, column: 0))
                 }
                 continue
             }
@@ -133,7 +133,7 @@ struct YAMLFastReader {
         }
     }
 
-    mutating func start(isMapping: Bool, at place: SourceLocation) throws(Decline) {
+    mutating func start(isMapping: Bool, at place: YPosition) throws(Decline) {
         try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.startCollection(isMapping: isMapping, at: place) }
     }
 
@@ -160,7 +160,7 @@ struct YAMLFastReader {
     /// indented to the same column.
     private mutating func mapping(_ first: Line, column index: Int) throws(Decline) {
         let column = index - first.start
-        try start(isMapping: true, at: location(first, index))
+        try start(isMapping: true, at: position(first, index))
         var line = first
         var keyStart = index
         while true {
@@ -214,7 +214,7 @@ struct YAMLFastReader {
     /// starting with `- ` at the same column.
     private mutating func sequence(_ first: Line, column index: Int) throws(Decline) {
         let column = index - first.start
-        try start(isMapping: false, at: location(first, index))
+        try start(isMapping: false, at: position(first, index))
         var line = first
         while true {
             var item = line.start + column + 1
@@ -308,11 +308,11 @@ struct YAMLFastReader {
                 at += bytes[at] == quote ? 2 : 1
             }
             try text.withUnsafeBufferPointer { (unescaped) throws(Decline) in
-                let place = location(line, index)
+                let place = position(line, index)
                 try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(unescaped, isPlain: false, at: place) }
             }
         } else {
-            let place = location(line, index)
+            let place = position(line, index)
             let text = UnsafeBufferPointer(rebasing: bytes[content])
             try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(text, isPlain: false, at: place) }
         }
@@ -320,7 +320,7 @@ struct YAMLFastReader {
     }
 
     mutating func scalar(_ line: Line, _ range: Range<Int>, isPlain: Bool) throws(Decline) {
-        let place = location(line, range.lowerBound)
+        let place = position(line, range.lowerBound)
         let text = UnsafeBufferPointer(rebasing: bytes[range])
         try event { (r: inout YAMLEventReader) throws(YAMLEventReader.Failure) in try r.scalar(text, isPlain: isPlain, at: place) }
     }

@@ -2,6 +2,31 @@ import ConnSyncModel
 import Foundation
 import CLibYAML
 
+/// A node's place in its file, lines and columns from 1. The file is the document's: a
+/// node holding the path (a string too long to be stored inline) paid two reference counts
+/// for every copy of every node and key, about an eighth of reading and checking a file.
+struct YPosition: Sendable, Hashable {
+    var line: Int32
+    var column: Int32
+
+    init(line: Int, column: Int) {
+        self.line = Int32(truncatingIfNeeded: line)
+        self.column = Int32(truncatingIfNeeded: column)
+    }
+
+    /// This place in the file shown as `path`.
+    func location(in path: String) -> SourceLocation {
+        SourceLocation(file: path, line: Int(line), column: Int(column))
+    }
+}
+
+extension SourceFile {
+    /// The display path in a string of its own, for one reader or checker. The locations
+    /// made from it retain it, and the units of a file are read on several cores: one
+    /// shared string's reference count, bounced between them, made two cores slower than one.
+    var ownDisplayPath: String { String(decoding: Array(displayPath.utf8), as: UTF8.self) }
+}
+
 /// A YAML node with its position, built from libyaml's events. Not `indirect`: the
 /// collections hold arrays, so no node needs a box of its own.
 enum YNode: Sendable {
@@ -15,17 +40,17 @@ enum YNode: Sendable {
 
     struct Entry: Sendable {
         var key: String
-        var keyLocation: SourceLocation
+        var keyPosition: YPosition
         var value: YNode
     }
 
-    case scalar(String, ScalarKind, SourceLocation)
-    case mapping([Entry], SourceLocation)
-    case sequence([YNode], SourceLocation)
+    case scalar(String, ScalarKind, YPosition)
+    case mapping([Entry], YPosition)
+    case sequence([YNode], YPosition)
 
-    var location: SourceLocation {
+    var position: YPosition {
         switch self {
-        case .scalar(_, _, let location), .mapping(_, let location), .sequence(_, let location): return location
+        case .scalar(_, _, let position), .mapping(_, let position), .sequence(_, let position): return position
         }
     }
 

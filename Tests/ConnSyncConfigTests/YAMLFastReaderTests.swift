@@ -17,7 +17,7 @@ struct YAMLFastReaderTests {
         switch node {
         case .scalar(let text, let kind, let at): return "S(\(text)|\(kind)|\(at.line):\(at.column))"
         case .mapping(let entries, let at):
-            return "M\(at.line):\(at.column){" + entries.map { "\($0.key)@\($0.keyLocation.line):\($0.keyLocation.column)=\(signature($0.value))" }.joined(separator: ",") + "}"
+            return "M\(at.line):\(at.column){" + entries.map { "\($0.key)@\($0.keyPosition.line):\($0.keyPosition.column)=\(signature($0.value))" }.joined(separator: ",") + "}"
         case .sequence(let items, let at): return "L\(at.line):\(at.column)[" + items.map(signature).joined(separator: ",") + "]"
         }
     }
