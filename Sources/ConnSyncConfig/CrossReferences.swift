@@ -122,10 +122,14 @@ struct CrossReferences: Sendable {
             let own = CrossReferences(sink: DiagnosticSink(), source: source, vendors: vendors)
             var built: [DesiredConnection] = []
             built.reserveCapacity(range.count)
+            // The connections of a provider come together: its vendor's rules are looked up once.
+            var vendor: VendorView?
             for item in pending[range] {
-                if let result = own.check(item.connection, provider: item.provider.config, database: item.database, isPartial: item.isPartial),
-                    !item.isPartial
-                {
+                let type = item.provider.config.type
+                if vendor?.rules.type != type { vendor = vendors.rules(for: type).map(VendorView.init) }
+                // A Provider of a type without rules was reported at its own document.
+                guard let vendor else { continue }
+                if let result = own.check(item.connection, vendor: vendor, database: item.database, isPartial: item.isPartial), !item.isPartial {
                     built.append(result)
                 }
             }
@@ -151,18 +155,29 @@ struct CrossReferences: Sendable {
         var isPartial: Bool
     }
 
-    func check(_ connection: ParsedConnection, provider: ProviderConfig, database: ParsedDatabase?, isPartial: Bool = false) -> DesiredConnection? {
-        let vendor = provider.type
-        // A Provider of a type without rules was reported at its own document.
-        guard let rules = vendors.rules(for: vendor) else { return nil }
+    /// A vendor's rules, with the fields it holds as bits (checked for every field of every
+    /// connection).
+    struct VendorView {
+        let rules: VendorRules
+        let holds: CommonFieldSet
+
+        init(_ rules: VendorRules) {
+            self.rules = rules
+            holds = CommonFieldSet(rules.fields)
+        }
+    }
+
+    func check(_ connection: ParsedConnection, vendor view: VendorView, database: ParsedDatabase?, isPartial: Bool = false) -> DesiredConnection? {
+        let rules = view.rules
+        let vendor = rules.type
         var failed = false
         func fail(_ code: String, _ field: String?, _ message: String, at location: SourceLocation) {
             failed = true
             error(code, connection.id, field, message, at: location)
         }
-        let ownFields = connection.fields.setFields
+        let ownFields = connection.fields.setFieldSet
         // Fields set on the Connection itself must be holdable by the vendor (in field order).
-        for field in CommonField.inOrder where connection.fields.isSet(field) && !rules.fields.contains(field) {
+        for field in ownFields.subtracting(view.holds) {
             fail(
                 "unsupported-field", "spec.\(field)",
                 "\(vendor) cannot hold \(field); remove it from this Connection" + (rules.unsupportedFieldHint.map { " (\($0))" } ?? ""),
@@ -173,7 +188,7 @@ struct CrossReferences: Sendable {
         var skipped: [CommonField] = []
         if let database {
             let inherited = database.definition.fields
-            for field in CommonField.inOrder where inherited.isSet(field) && !connection.fields.isSet(field) && !rules.fields.contains(field) {
+            for field in inherited.setFieldSet.subtracting(ownFields).subtracting(view.holds) {
                 skipped.append(field)
             }
             var base = inherited

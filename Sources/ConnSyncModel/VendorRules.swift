@@ -136,10 +136,11 @@ public struct ConnectionCheck: Sendable {
     public struct Facts: Sendable {
         public var name: String
         public var fields: DatabaseFields
-        public var ownFields: Set<CommonField>
+        /// The fields the Connection sets itself (not inherited).
+        public var ownFields: CommonFieldSet
         public var options: Value
 
-        public init(name: String, fields: DatabaseFields, ownFields: Set<CommonField> = [], options: Value) {
+        public init(name: String, fields: DatabaseFields, ownFields: CommonFieldSet = CommonFieldSet(), options: Value) {
             self.name = name
             self.fields = fields
             self.ownFields = ownFields
