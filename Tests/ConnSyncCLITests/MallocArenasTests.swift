@@ -3,8 +3,8 @@ import Testing
 
 @Suite("Malloc arenas")
 struct MallocArenasTests {
-    @Test(arguments: [(1, 2), (2, 2), (3, 3), (16, 16)])
-    func oneArenaPerCoreAndAtLeastTwo(cores: Int, expected: Int) {
+    @Test(arguments: [(0, 2), (1, 2), (2, 3), (3, 4), (16, 17)])
+    func oneArenaPerCoreAndOneMore(cores: Int, expected: Int) {
         #expect(MallocArenas.limit(environment: [:], cores: cores) == expected)
         #expect(MallocArenas.limit(environment: ["PATH": "/usr/bin", "GLIBC_TUNABLES": "glibc.malloc.tcache_count=0"], cores: cores) == expected)
     }
