@@ -23,11 +23,6 @@ enum ScalarTyping {
         }
     }
 
-    static func kind(of text: String) -> YNode.ScalarKind {
-        var text = text
-        return text.withUTF8 { kind(of: $0) }
-    }
-
     /// The words that are typed, and their kinds.
     private static let words: [(bytes: [UInt8], kind: YNode.ScalarKind)] = {
         let table: [(YNode.ScalarKind, [String])] = [

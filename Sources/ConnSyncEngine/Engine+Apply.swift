@@ -28,14 +28,8 @@ extension Engine {
         // held a second and a third copy of every change of a 50,000-change apply (about
         // 25 MB) at the moment its requests began.
         let changes = run.plan.changes
-        var queues: [String: ArraySlice<Int>] = [:]
-        do {
-            var grouped: [String: [Int]] = [:]
-            for index in changes.indices where changes[index].action.isChange {
-                grouped[changes[index].address.provider, default: []].append(index)
-            }
-            queues = grouped.mapValues { ArraySlice($0) }
-        }
+        var queues = Dictionary(grouping: changes.indices.filter { changes[$0].action.isChange }, by: { changes[$0].address.provider })
+            .mapValues { ArraySlice($0) }
         let outcomes = await withTaskGroup(of: ChangeResult.self) { group in
             func start(_ change: Change) {
                 group.addTask {
@@ -169,11 +163,20 @@ extension Engine.PlanRun {
     /// hashes of secrets no longer declared, a change an interrupted run left pending).
     public var hasWork: Bool {
         if plan.summary.hasChanges || !plan.recordsToDrop.isEmpty { return true }
-        let prior = Dictionary(records.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+        let prior = priorRecords
         return plan.changes.contains { change in
             guard change.action == .noOp, let update = change.recordUpdate else { return false }
             return RecordKeeper.differs(prior[change.address], change: change, update: update)
         }
+    }
+
+    /// The records the plan was made with, by address (the first of an address wins), built
+    /// in place: no list of pairs on the way.
+    var priorRecords: [Address: ConnectionRecord] {
+        var prior: [Address: ConnectionRecord] = [:]
+        prior.reserveCapacity(records.count)
+        for record in records where prior[record.address] == nil { prior[record.address] = record }
+        return prior
     }
 }
 
@@ -186,11 +189,7 @@ struct RecordKeeper: Sendable {
 
     init(run: Engine.PlanRun, hasher: SecretHasher, now: Date) {
         self.run = run
-        // Built in place (the first record of an address wins): no list of pairs on the way.
-        var prior: [Address: ConnectionRecord] = [:]
-        prior.reserveCapacity(run.records.count)
-        for record in run.records where prior[record.address] == nil { prior[record.address] = record }
-        self.prior = prior
+        prior = run.priorRecords
         self.hasher = hasher
         self.now = now
     }

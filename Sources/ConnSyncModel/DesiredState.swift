@@ -143,12 +143,8 @@ public struct DatabaseFields: Sendable, Hashable {
         self.ssl = ssl
     }
 
-    /// Which common fields are set.
-    public var setFields: Set<CommonField> {
-        var result: Set<CommonField> = []
-        for field in CommonField.inOrder where isSet(field) { result.insert(field) }
-        return result
-    }
+    /// Which common fields are set (``setFieldSet`` as a `Set`).
+    public var setFields: Set<CommonField> { Set(setFieldSet) }
 
     /// Whether `field` is set (no set built, for the checks run on every connection).
     public func isSet(_ field: CommonField) -> Bool {
