@@ -53,10 +53,6 @@ struct DocumentChecker {
             position.location(in: path)
         }
 
-        func warning(_ code: String, _ field: String?, _ message: String, at position: YPosition) {
-            warning(code, field, message, at: location(position))
-        }
-
         func error(_ code: String, _ field: String?, _ message: String, at position: YPosition, structural: Bool = true) {
             error(code, field, message, at: location(position), structural: structural)
         }

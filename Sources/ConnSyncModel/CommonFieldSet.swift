@@ -1,7 +1,7 @@
 /// Common fields as bits: membership without hashing, for the checks the loader runs on
 /// every connection (a `Set<CommonField>` hashed each field and allocated each set).
 public struct CommonFieldSet: Sendable, Hashable, Sequence {
-    public private(set) var bits: UInt8
+    private var bits: UInt8
 
     public init() { bits = 0 }
 
