@@ -167,11 +167,13 @@ public struct DesiredStateLoader: Sendable {
 
     func check(_ unit: YAMLUnit, source: any DesiredStateSource) -> UnitOutcome {
         let sink = DiagnosticSink()
-        let (documents, problems) = unit.read()
+        // One copy of the path for the unit's reader and checker (``SourceFile/ownDisplayPath``).
+        let path = unit.file.ownDisplayPath
+        let (documents, problems) = unit.read(path: path)
         sink.add(problems)
         var outcome = UnitOutcome(documentCount: documents.count, failed: !problems.isEmpty)
         let checker = DocumentChecker(
-            options: options, resolver: resolver, source: source, sink: sink, vendors: vendors, path: unit.file.ownDisplayPath)
+            options: options, resolver: resolver, source: source, sink: sink, vendors: vendors, path: path)
         for document in documents {
             if let found = ForeignDocuments.found(document) {
                 outcome.foreign.append(found)

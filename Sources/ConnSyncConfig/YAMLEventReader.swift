@@ -48,9 +48,11 @@ struct YAMLEventReader {
 
     /// - Parameter documentsBefore: documents of the file before `range`, so that indices
     ///   count through the file.
-    init(file: SourceFile, range: Range<Int>? = nil, lineOffset: Int = 0, documentsBefore: Int = 0) {
+    /// - Parameter path: the file's display path as this reader's errors show it (default: a
+    ///   copy of its own, ``SourceFile/ownDisplayPath``).
+    init(file: SourceFile, path: String? = nil, range: Range<Int>? = nil, lineOffset: Int = 0, documentsBefore: Int = 0) {
         self.file = file
-        path = file.ownDisplayPath
+        self.path = path ?? file.ownDisplayPath
         self.range = range ?? 0..<file.contents.count
         self.lineOffset = lineOffset
         documentIndex = documentsBefore

@@ -186,11 +186,12 @@ struct YAMLUnit: Sendable {
     var problem: Diagnostic?
 
     /// The unit's documents (numbered through the file) and its syntax error, if any: read
-    /// by ``YAMLFastReader`` when it can, else by libyaml.
-    func read() -> ([YDocument], [Diagnostic]) {
+    /// by ``YAMLFastReader`` when it can, else by libyaml. `path`: the display path its errors
+    /// show, when the caller has its own copy already.
+    func read(path: String? = nil) -> ([YDocument], [Diagnostic]) {
         if let problem { return ([], [problem]) }
         var reader = YAMLEventReader(
-            file: file, range: chunk?.range, lineOffset: chunk?.lineOffset ?? 0, documentsBefore: chunk?.documentsBefore ?? 0)
+            file: file, path: path, range: chunk?.range, lineOffset: chunk?.lineOffset ?? 0, documentsBefore: chunk?.documentsBefore ?? 0)
         if let documents = reader.fastDocuments() { return (documents, []) }
         return reader.read()
     }
