@@ -30,9 +30,12 @@ extension Engine {
         let changes = run.plan.changes
         var queues = Dictionary(grouping: changes.indices.filter { changes[$0].action.isChange }, by: { changes[$0].address.provider })
             .mapValues { ArraySlice($0) }
-        let outcomes = await withTaskGroup(of: ChangeResult.self) { group in
+        // The loop that refills the windows runs where the requests do (the providers share one
+        // transport): each finished change would otherwise wake a thread of the global pool.
+        let home = providers.values.lazy.compactMap(\.taskExecutor).first
+        let outcomes = await withTaskExecutorPreference(home) { await withTaskGroup(of: ChangeResult.self) { group in
             func start(_ change: Change) {
-                group.addTask {
+                group.addTask(executorPreference: providers[change.address.provider]?.taskExecutor) {
                     delegate.engine(.changeStarted(change))
                     let start = clock.now()
                     let outcome = await Self.send(change, provider: providers[change.address.provider], keeper: keeper, journal: journal)
@@ -61,7 +64,7 @@ extension Engine {
                 if running[name, default: 0] <= Self.applyWindow / 2 { fill(name) }
             }
             return collected
-        }
+        } }
         // Connections already in step: remember their remote id, drop hashes of secrets no
         // longer declared, clear what an interrupted run left pending.
         for record in keeper.inStep() { await journal.settle(upsert: record) }

@@ -22,6 +22,8 @@ public struct HTTPVendorProvider: Provider {
         http = try VendorHTTP(config: config, definition: definition, transport: transport, redactor: redactor)
     }
 
+    public var taskExecutor: (any TaskExecutor)? { http.transport.taskExecutor }
+
     public func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
         try await http.list(api.listCall(config), mapping: mapping, names: names)
     }

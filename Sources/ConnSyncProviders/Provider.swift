@@ -16,6 +16,13 @@ public protocol Provider: Sendable {
     /// Sends the change's request and checks the vendor's answer (including errors that
     /// arrive as HTTP 200). Retries of transient failures happen below, in the transport.
     func apply(_ change: Change) async throws(ProviderError) -> ApplyResponse
+
+    /// Where this provider's requests are best made from (its transport's), or nil.
+    var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension Provider {
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// What the vendor answered to a change that succeeded.

@@ -14,6 +14,7 @@ struct ProviderFns: Provider {
     let calls: Calls
     var observeFn: @Sendable (Set<String>?) async throws(ProviderError) -> [RemoteObject]
     var applyFn: @Sendable (Change) async throws(ProviderError) -> ApplyResponse
+    var taskExecutor: (any TaskExecutor)?
 
     func observe(names: Set<String>?) async throws(ProviderError) -> [RemoteObject] {
         try await observeFn(names)

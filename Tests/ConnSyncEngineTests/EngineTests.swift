@@ -132,6 +132,31 @@ struct EngineTests {
         }
     }
 
+    /// A provider's list is read, and its changes sent, from its transport's executor (the
+    /// event loop its connections live on), so that no request changes threads on its way.
+    @Test func aProvidersWorkRunsOnItsTransportsExecutor() async throws {
+        try await withFixture { fixture in
+            let transport = NIOHTTPTransport()
+            let executor = try #require(transport.taskExecutor as? EventLoopTaskExecutor)
+            let onLoop = Counter()
+            let elsewhere = Counter()
+            let note: @Sendable () -> Void = { executor.isCurrent ? onLoop.add() : elsewhere.add() }
+            var provider = fixture.provider(beforeApply: note)
+            let observe = provider.observeFn
+            provider.observeFn = { names throws(ProviderError) in
+                note()
+                return try await observe(names)
+            }
+            provider.taskExecutor = executor
+            let result = try await fixture.engine(provider).reconcile(fixture.desired, fixture.options) { _ in .apply }
+            await transport.shutdown()
+            #expect(result.report?.results.count == provider.calls.sent.count)
+            #expect(provider.calls.sent.count >= 2)
+            #expect(onLoop.value == provider.calls.sent.count + 1)
+            #expect(elsewhere.value == 0)
+        }
+    }
+
     @Test func applyKeepsAWindowOfChangesPerProviderInProgress() async throws {
         try await withFixture { fixture in
             let connections = (0..<200).map { index in

@@ -73,6 +73,34 @@ struct HTTP1TransportTests {
         #expect(server.connections == 0)
     }
 
+    /// Every connection lives on the loop of the transport's executor, whoever asked for it, and
+    /// a task on that executor resumes there after each answer: a request made from it never
+    /// changes threads. The wrappers a provider sends through name the same executor.
+    @Test func connectionsLiveOnTheLoopOfTheTransportsExecutor() async throws {
+        let server = try CaptureServer()
+        defer { server.stop() }
+        try await withTransport { transport in
+            let executor = transport.executor
+            let stayed = try await withTaskExecutorPreference(executor) {
+                _ = try await transport.send(get(server.url))
+                return executor.isCurrent
+            }
+            #expect(stayed)
+            #expect(!executor.isCurrent)
+            _ = try await Task.detached { try await transport.send(get(server.url)) }.value
+            let origin = try #require(RequestTarget(server.url)).origin
+            let channel = try #require(transport.pool.take(origin: origin))
+            #expect(channel.eventLoop === executor.loop)
+            transport.pool.put(channel, origin: origin)
+            let wrapped: any HTTPTransport = RetryingTransport(
+                base: ConcurrencyLimitedTransport(
+                    base: RateLimitedTransport(base: transport, limiter: RateLimiter(limit: RateLimit(count: 10, per: .second), clock: SystemClock())),
+                    limiter: ConcurrencyLimiter(limit: 2)))
+            #expect(wrapped.taskExecutor as AnyObject? === executor)
+        }
+        #expect(server.connections == 1)
+    }
+
     @Test func framingHeadersAreExactAndTheBodyArrivesWhole() async throws {
         let server = try CaptureServer()
         defer { server.stop() }

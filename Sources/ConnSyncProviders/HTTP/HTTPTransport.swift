@@ -108,6 +108,13 @@ public struct HTTPResponse: Sendable, Hashable, CustomStringConvertible {
 /// tests; retries, rate limits and concurrency limits wrap it as decorators.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    /// Where tasks that send through this transport run best (the thread its connections
+    /// live on), or nil for anywhere.
+    var taskExecutor: (any TaskExecutor)? { get }
+}
+
+extension HTTPTransport {
+    public var taskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// Why a request got no HTTP answer. Descriptions hold no credentials, query,

@@ -93,6 +93,7 @@ public actor ConcurrencyLimiter {
 /// Bounds the requests in flight through the wrapped transport.
 public struct ConcurrencyLimitedTransport: HTTPTransport {
     public let base: any HTTPTransport
+    public var taskExecutor: (any TaskExecutor)? { base.taskExecutor }
     public let limiter: ConcurrencyLimiter
 
     public init(base: any HTTPTransport, limiter: ConcurrencyLimiter) {
@@ -154,6 +155,7 @@ public actor RateLimiter {
 /// Spaces requests through the wrapped transport per a ``RateLimiter``.
 public struct RateLimitedTransport: HTTPTransport {
     public let base: any HTTPTransport
+    public var taskExecutor: (any TaskExecutor)? { base.taskExecutor }
     public let limiter: RateLimiter
 
     public init(base: any HTTPTransport, limiter: RateLimiter) {

@@ -18,6 +18,10 @@ import NIOSSL
 /// URLs and headers are checked before anything is sent (``RequestTarget``, ``HeaderSyntax``);
 /// errors are in connsync's own words and hold no header value.
 ///
+/// Every connection lives on one event loop, which ``taskExecutor`` offers as a task executor:
+/// the engine runs each provider's list reads and writes there, so a request is written, its
+/// answer read and its task resumed on one thread (``EventLoopTaskExecutor``).
+///
 /// The pool grows on demand: per origin, at most ``initialConnectionsPerHost`` requests are in
 /// flight at first, one more after each answer, up to `maximumConnectionsPerHost`, and a
 /// connection is only opened for a request that finds none idle. A connection goes back to the
@@ -29,7 +33,8 @@ public final class NIOHTTPTransport: HTTPTransport {
     private let maximumConnectionsPerHost: Int
     private let group: any EventLoopGroup
     private let ramps = HostRamps()
-    private let pool: ConnectionPool
+    let pool: ConnectionPool
+    let executor: EventLoopTaskExecutor
 
     /// Requests in flight per host before the first answer.
     public static let initialConnectionsPerHost = 8
@@ -54,7 +59,12 @@ public final class NIOHTTPTransport: HTTPTransport {
         self.maximumBodySize = maximumBodySize
         group = MultiThreadedEventLoopGroup.singleton
         pool = ConnectionPool(idleTimeout: idleConnectionTimeout)
+        executor = EventLoopTaskExecutor(loop: group.next())
     }
+
+    /// The loop every connection of this transport lives on, as an executor: a task that runs
+    /// on it makes its requests and reads their answers without changing threads.
+    public var taskExecutor: (any TaskExecutor)? { executor }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let target = RequestTarget(request.url), HeaderSyntax.isToken(request.method) else {
@@ -130,7 +140,8 @@ public final class NIOHTTPTransport: HTTPTransport {
         let serverName = target.isIPAddress ? nil : target.host
         let reason: @Sendable (any Error) -> String = { Self.reason($0) }
         let remaining = deadline - .now()
-        let loop = group.next()
+        // Every connection lives on the loop the transport's tasks run on (``taskExecutor``).
+        let loop = executor.loop
         // With several addresses each connection attempt has a channel, and a handshake, of its own.
         let handshakes = Handshakes()
         let bootstrap = ClientBootstrap(group: loop)

@@ -75,6 +75,7 @@ public struct RetryEvent: Sendable, Hashable {
 /// resending the same request (same body) each time. Cancellation stops the wait.
 public struct RetryingTransport: HTTPTransport {
     public let base: any HTTPTransport
+    public var taskExecutor: (any TaskExecutor)? { base.taskExecutor }
     public let policy: RetryPolicy
     public let clock: any ConnSyncClock
     public let random: any RandomSource
