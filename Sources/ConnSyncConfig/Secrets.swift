@@ -169,10 +169,13 @@ enum FileSystem {
     }
 
     /// ``read(_:maximumSize:)``, asking first.
-    /// - Parameter admit: given the size fstat reports, before any read; when it says no, the
-    ///   file is not read and the result is nil.
-    static func read(_ path: String, maximumSize: Int, admit: (Int) -> Bool) throws(ReadError) -> Data? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    /// - Parameters:
+    ///   - folder: an open folder that a relative `path` starts from (`openat`: the kernel then
+    ///     walks one name, not the whole path); by default the working directory.
+    ///   - admit: given the size fstat reports, before any read; when it says no, the file is
+    ///     not read and the result is nil.
+    static func read(_ path: String, in folder: CInt = AT_FDCWD, maximumSize: Int, admit: (Int) -> Bool) throws(ReadError) -> Data? {
+        let descriptor = openat(folder, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else {
             throw ReadError(description: errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : String(cString: strerror(errno)))
         }

@@ -84,26 +84,25 @@ public struct DirectorySource: DesiredStateSource {
             throw .missingDirectory(directory)
         }
         guard isDirectory.boolValue else { throw .notADirectory(directory) }
-        var found: [(path: String, throughSymlink: Bool)] = []
-        var visited: Set<String> = []
-        try collect(root, relative: "", throughSymlink: false, visited: &visited, into: &found)
-        let linked = Set(found.filter(\.throughSymlink).map(\.path))
-        let relativePaths = found.map(\.path)
+        var walk = Walk()
+        try collect(root, relative: "", throughSymlink: false, walk: &walk)
         let ignoreFile = root.appendingPathComponent(IgnoreRules.fileName).path
         let rules = FileManager.default.contents(atPath: ignoreFile).map { IgnoreRules(text: String(decoding: $0, as: UTF8.self)) } ?? IgnoreRules()
         let rootReal = rootRealPath
         let limit = maximumTotalBytes
-        let paths = relativePaths.sorted().filter { !rules.ignores($0) }
+        let found = walk.files.sorted { $0.path < $1.path }.filter { !rules.ignores($0.path) }
         let budget = ReadBudget(limit: limit)
+        let folders = OpenFolders(walk.folders, of: found, root: rootReal)
+        defer { folders.close() }
         // Read on every core (opening 5,000 small files one after another was most of a
         // per-connection load), then taken in path order, so that the problem reported is the
         // first one a reading in order meets. A file is read only once its size (fstat's) fits
         // in what the others have reserved, so what is held stays within the limit; one that
         // did not fit, or that lies after a file known to fail, is read in the walk below if
         // the walk reaches it.
-        let reads = Parallel.map(Array(paths.enumerated()), minimumCount: 64) { index, relative -> FileRead in
+        let reads = Parallel.map(Array(found.enumerated()), minimumCount: 64) { index, file -> FileRead in
             guard !budget.failed(before: index) else { return .deferred }
-            let outcome = read(relative, linked: linked.contains(relative), rootReal: rootReal, admit: budget.reserve)
+            let outcome = read(file, rootReal: rootReal, folders: folders, admit: budget.reserve)
             if case .failed = outcome { budget.failed(at: index) }
             return outcome
         }
@@ -111,7 +110,7 @@ public struct DirectorySource: DesiredStateSource {
         files.reserveCapacity(reads.count)
         var total = 0
         for (index, first) in reads.enumerated() {
-            let outcome = first.isDeferred ? read(paths[index], linked: linked.contains(paths[index]), rootReal: rootReal) : first
+            let outcome = first.isDeferred ? read(found[index], rootReal: rootReal, folders: folders) : first
             let file: SourceFile
             switch outcome {
             case .read(let read): file = read
@@ -138,10 +137,15 @@ public struct DirectorySource: DesiredStateSource {
     }
 
     /// - Parameter admit: given fstat's size; false leaves the file unread (`deferred`).
-    private func read(_ relative: String, linked: Bool, rootReal: String, admit: (Int) -> Bool = { _ in true }) -> FileRead {
+    private func read(_ file: Walk.File, rootReal: String, folders: OpenFolders, admit: (Int) -> Bool = { _ in true }) -> FileRead {
         // Reached without a symlink, a file lies where its path says, inside the real root.
+        let relative = file.path
         let real: String
-        if linked {
+        var folder = AT_FDCWD
+        if !file.throughSymlink, let descriptor = folders[file.folder] {
+            folder = descriptor
+            real = file.name
+        } else if file.throughSymlink {
             guard let resolved = FileSystem.realPath(root.appendingPathComponent(relative).path), FileSystem.isInside(resolved, folder: rootReal)
             else { return .failed(.outsideSource(display(relative))) }
             real = resolved
@@ -149,21 +153,38 @@ public struct DirectorySource: DesiredStateSource {
             real = rootReal.hasSuffix("/") ? rootReal + relative : rootReal + "/" + relative
         }
         do {
-            guard let data = try FileSystem.read(real, maximumSize: YAMLReader.maximumFileSize, admit: admit) else { return .deferred }
+            guard let data = try FileSystem.read(real, in: folder, maximumSize: YAMLReader.maximumFileSize, admit: admit) else { return .deferred }
             return .read(SourceFile(path: relative, displayPath: display(relative), contents: data))
         } catch {
             return .failed(.unreadable(path: display(relative), reason: error.description))
         }
     }
 
-    /// The YAML files below `folder`, with whether a symlink led to each (only those need
-    /// their real path checked). Entries come from `readdir`: its type saves a `stat` of every
-    /// file; only a symlink is followed with one.
-    private func collect(
-        _ folder: URL, relative: String, throughSymlink: Bool, visited: inout Set<String>, into result: inout [(path: String, throughSymlink: Bool)]
-    ) throws(SourceError) {
+    /// What a walk of the source found: its folders, and its YAML files with whether a symlink
+    /// led to each (only those need their real path checked).
+    struct Walk {
+        struct File {
+            /// Relative to the root.
+            var path: String
+            var name: String
+            /// Its folder, in ``Walk/folders``.
+            var folder: Int
+            var throughSymlink: Bool
+        }
+
+        var files: [File] = []
+        /// Relative to the root ("" for the root itself).
+        var folders: [String] = []
+        var visited: Set<String> = []
+    }
+
+    /// The YAML files below `folder`. Entries come from `readdir`: its type saves a `stat` of
+    /// every file; only a symlink is followed with one.
+    private func collect(_ folder: URL, relative: String, throughSymlink: Bool, walk: inout Walk) throws(SourceError) {
         // A folder reached twice through symlinks is read once (and a symlink loop ends).
-        guard visited.insert(FileSystem.realPath(folder.path) ?? folder.path).inserted else { return }
+        guard walk.visited.insert(FileSystem.realPath(folder.path) ?? folder.path).inserted else { return }
+        let folderIndex = walk.folders.count
+        walk.folders.append(relative)
         guard let entries = FileSystem.entries(of: folder.path) else {
             throw .unreadable(path: display(relative.isEmpty ? "." : relative), reason: "cannot list the folder")
         }
@@ -177,9 +198,9 @@ public struct DirectorySource: DesiredStateSource {
             }
             let linked = throughSymlink || entry.kind != kind
             if kind == .directory {
-                try collect(folder.appendingPathComponent(entry.name), relative: path, throughSymlink: linked, visited: &visited, into: &result)
+                try collect(folder.appendingPathComponent(entry.name), relative: path, throughSymlink: linked, walk: &walk)
             } else if entry.name.hasSuffix(".yaml") || entry.name.hasSuffix(".yml") {
-                result.append((path, linked))
+                walk.files.append(Walk.File(path: path, name: entry.name, folder: folderIndex, throughSymlink: linked))
             }
         }
     }
@@ -228,4 +249,36 @@ final class ReadBudget: @unchecked Sendable {
 
     /// Whether a file before `index` (in path order) is known to fail.
     func failed(before index: Int) -> Bool { lock.withLock { firstFailure < index } }
+}
+
+/// The folders of a source's files, each opened once, so that a file is opened by its name
+/// in its folder (`openat`) rather than by its whole path: the kernel then walks one name,
+/// not every folder of the path. Bounded: a source whose files lie in more than
+/// ``maximumCount`` folders opens none, and its files are opened by path.
+final class OpenFolders: Sendable {
+    static let maximumCount = 256
+    /// By the walk's folder index; nil: not open.
+    private let descriptors: [CInt?]
+
+    /// Opens the folders (relative to `root`) that hold a file reached without a symlink.
+    init(_ folders: [String], of files: [DirectorySource.Walk.File], root: String) {
+        var needed = Set<Int>()
+        for file in files where !file.throughSymlink { needed.insert(file.folder) }
+        var descriptors = [CInt?](repeating: nil, count: folders.count)
+        if needed.count <= Self.maximumCount {
+            for index in needed {
+                let folder = folders[index]
+                let full = folder.isEmpty ? root : root.hasSuffix("/") ? root + folder : root + "/" + folder
+                let descriptor = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if descriptor >= 0 { descriptors[index] = descriptor }
+            }
+        }
+        self.descriptors = descriptors
+    }
+
+    subscript(folder: Int) -> CInt? { descriptors[folder] }
+
+    func close() {
+        for case let descriptor? in descriptors { _ = Foundation.close(descriptor) }
+    }
 }

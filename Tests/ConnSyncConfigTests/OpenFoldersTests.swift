@@ -1,0 +1,57 @@
+@testable import ConnSyncConfig
+import Foundation
+import TestSupport
+import Testing
+
+/// Files are opened by name in their folder, each folder opened once; past the bound, and
+/// for files reached through a symlink, by path: what is read is the same either way.
+@Suite("Open folders")
+struct OpenFoldersTests {
+    static func file(_ path: String, folder: Int, linked: Bool = false) -> DirectorySource.Walk.File {
+        DirectorySource.Walk.File(path: path, name: String(path.split(separator: "/").last!), folder: folder, throughSymlink: linked)
+    }
+
+    /// Only the folders of files reached without a symlink are opened.
+    @Test func onlyTheFoldersOfDirectFilesAreOpened() throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        try root.write("a: 1\n", to: "a/one.yaml")
+        try root.write("b: 1\n", to: "b/two.yaml")
+        let files = [Self.file("a/one.yaml", folder: 1), Self.file("b/two.yaml", folder: 2, linked: true)]
+        let folders = OpenFolders(["", "a", "b"], of: files, root: root.path)
+        defer { folders.close() }
+        #expect(folders[0] == nil && folders[2] == nil)
+        let descriptor = try #require(folders[1])
+        #expect(try FileSystem.read("one.yaml", in: descriptor, maximumSize: 100, admit: { _ in true }) == Data("a: 1\n".utf8))
+    }
+
+    @Test func pastTheBoundNoFolderIsOpened() {
+        let count = OpenFolders.maximumCount + 1
+        let files = (0..<count).map { Self.file("f\($0)/x.yaml", folder: $0) }
+        let folders = OpenFolders((0..<count).map { "f\($0)" }, of: files, root: "/nonexistent")
+        #expect((0..<count).allSatisfy { folders[$0] == nil })
+    }
+
+    /// More folders than are opened at once, a folder reached through a symlink, and the
+    /// root's own files: every file comes back whole, in path order.
+    @Test func everyFileIsReadWhetherItsFolderIsOpenOrNot() throws {
+        for count in [3, OpenFolders.maximumCount + 2] {
+            let root = try TemporaryDirectory()
+            defer { root.remove() }
+            var expected: [String: String] = ["top.yaml": "top: 1\n"]
+            try root.write("top: 1\n", to: "top.yaml")
+            for index in 0..<count {
+                let path = String(format: "d%03d/f.yaml", index)
+                try root.write("n: \(index)\n", to: path)
+                expected[path] = "n: \(index)\n"
+            }
+            // A hidden folder is not walked: reached only through the link, its file is read by path.
+            try root.write("hidden: 1\n", to: ".hidden/f.yaml")
+            try FileManager.default.createSymbolicLink(atPath: root.path + "/linked", withDestinationPath: root.path + "/.hidden")
+            expected["linked/f.yaml"] = "hidden: 1\n"
+            let files = try DirectorySource(directory: root.path).yamlFiles()
+            #expect(files.map(\.path) == expected.keys.sorted(), "\(count) folders")
+            #expect(files.allSatisfy { String(decoding: $0.contents, as: UTF8.self) == expected[$0.path] }, "\(count) folders")
+        }
+    }
+}
