@@ -30,6 +30,7 @@ public enum Parallel {
 /// One slot per item, each written by exactly one chunk: no two threads touch a slot.
 private final class ResultSlots<R>: @unchecked Sendable {
     private let buffer: UnsafeMutableBufferPointer<R?>
+    private var collected = false
 
     init(count: Int) {
         buffer = .allocate(capacity: count)
@@ -40,12 +41,21 @@ private final class ResultSlots<R>: @unchecked Sendable {
         buffer[index] = value
     }
 
+    /// The results, moved out (a copy retained every reference of every result once more,
+    /// and the slots' release undid it): call once.
     func collect() -> [R] {
-        buffer.map { $0! }
+        precondition(!collected, "results are collected once")
+        collected = true
+        return [R](unsafeUninitializedCapacity: buffer.count) { results, initialized in
+            for index in buffer.indices {
+                (results.baseAddress! + index).initialize(to: (buffer.baseAddress! + index).move()!)
+            }
+            initialized = buffer.count
+        }
     }
 
     deinit {
-        buffer.deinitialize()
+        if !collected { buffer.deinitialize() }
         buffer.deallocate()
     }
 }
