@@ -214,10 +214,12 @@ enum FileSystem {
         guard let directory = opendir(folder) else { return nil }
         defer { closedir(directory) }
         var result: [DirectoryEntry] = []
+        // The name is read where it lies. A copy of `d_name` would copy all 256 bytes of the
+        // field, but a record is only as long as its name: past the last record of the buffer
+        // that read beyond it, and crashed when the next page was not mapped.
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard name != ".", name != ".." else { continue }
             let kind: DirectoryEntry.Kind
             switch Int32(entry.pointee.d_type) {

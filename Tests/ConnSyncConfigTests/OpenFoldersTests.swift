@@ -55,3 +55,19 @@ struct OpenFoldersTests {
         }
     }
 }
+
+/// A folder's names are read where `readdir` leaves them, whatever their length.
+@Suite("Folder entries")
+struct FolderEntriesTests {
+    @Test func namesOfEveryLengthComeBackWhole() throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        let names = (1...250).map { length in String(repeating: "n", count: length - 1) + String(length % 10) }
+        for name in names { try root.write("", to: name) }
+        try root.write("", to: "sub/x")
+        let entries = try #require(FileSystem.entries(of: root.path))
+        #expect(Set(entries.map(\.name)) == Set(names + ["sub"]))
+        #expect(entries.first { $0.name == "sub" }?.kind == .directory)
+        #expect(entries.filter { $0.kind == .file }.count == names.count)
+    }
+}
