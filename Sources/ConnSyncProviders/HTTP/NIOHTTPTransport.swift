@@ -19,8 +19,8 @@ import NIOSSL
 /// errors are in connsync's own words and hold no header value.
 ///
 /// Every connection lives on one event loop, which ``taskExecutor`` offers as a task executor:
-/// the engine runs each provider's list reads and writes there, so a request is written, its
-/// answer read and its task resumed on one thread (``EventLoopTaskExecutor``).
+/// the engine sends each provider's changes from there, so a write is made, its answer read
+/// and its task resumed on one thread (``EventLoopTaskExecutor``).
 ///
 /// The pool grows on demand: per origin, at most ``initialConnectionsPerHost`` requests are in
 /// flight at first, one more after each answer, up to `maximumConnectionsPerHost`, and a
