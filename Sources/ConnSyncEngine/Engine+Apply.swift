@@ -30,12 +30,13 @@ extension Engine {
         let changes = run.plan.changes
         var queues = Dictionary(grouping: changes.indices.filter { changes[$0].action.isChange }, by: { changes[$0].address.provider })
             .mapValues { ArraySlice($0) }
-        // The loop that refills the windows runs where the requests do (the providers share one
+        // Each change is sent from its provider's executor (its transport's event loop), or from
+        // the global pool when it has none: a task without a preference of its own would take the
+        // refill loop's. That loop runs on the providers' executor when they all share one (one
         // transport): each finished change would otherwise wake a thread of the global pool.
-        let home = providers.values.lazy.compactMap(\.taskExecutor).first
-        let outcomes = await withTaskExecutorPreference(home) { await withTaskGroup(of: ChangeResult.self) { group in
+        let outcomes = await withTaskExecutorPreference(Self.sharedExecutor(of: providers)) { await withTaskGroup(of: ChangeResult.self) { group in
             func start(_ change: Change) {
-                group.addTask(executorPreference: providers[change.address.provider]?.taskExecutor) {
+                group.addTask(executorPreference: providers[change.address.provider]?.taskExecutor ?? globalConcurrentExecutor) {
                     delegate.engine(.changeStarted(change))
                     let start = clock.now()
                     let outcome = await Self.send(change, provider: providers[change.address.provider], keeper: keeper, journal: journal)
@@ -91,6 +92,13 @@ extension Engine {
             }
         }
         return report
+    }
+
+    /// The executor every provider names, when they all name the same one; else nil.
+    static func sharedExecutor(of providers: [String: any Provider]) -> (any TaskExecutor)? {
+        let executors = providers.values.map(\.taskExecutor)
+        guard let first = executors.first ?? nil, executors.allSatisfy({ $0 === first }) else { return nil }
+        return first
     }
 
     /// Changes of one provider in progress at once (each still waits for the provider's

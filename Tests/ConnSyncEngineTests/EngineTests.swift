@@ -1,4 +1,4 @@
-import ConnSyncEngine
+@testable import ConnSyncEngine
 import ConnSyncModel
 import ConnSyncPlan
 import ConnSyncProviders
@@ -149,6 +149,46 @@ struct EngineTests {
             #expect(provider.calls.sent.count >= 2)
             #expect(onLoop.value == provider.calls.sent.count)
             #expect(elsewhere.value == 0)
+        }
+    }
+
+    /// A provider without an executor sends from the global pool, never from another
+    /// provider's loop; the windows' refill loop takes an executor only when every provider
+    /// names the same one.
+    @Test func aProviderWithoutAnExecutorSendsFromThePool() async throws {
+        try await withFixture { fixture in
+            let transport = NIOHTTPTransport()
+            let executor = try #require(transport.taskExecutor as? EventLoopTaskExecutor)
+            let onLoop = Counter()
+            let elsewhere = Counter()
+            var looped = fixture.provider(beforeApply: { executor.isCurrent ? onLoop.add() : elsewhere.add() })
+            looped.taskExecutor = executor
+            let withLoop = looped
+            let plain = fixture.provider(beforeApply: { executor.isCurrent ? onLoop.add() : elsewhere.add() })
+            let other = ProviderConfig(
+                name: "wm2", type: .wiremockCloud, baseURL: "http://127.0.0.1:1", auth: ProviderAuth(token: .resolved("t")), settings: ["userId": "u"])
+            let withoutLoop = ProviderFns(
+                config: other, mapping: plain.mapping, calls: plain.calls, observeFn: plain.observeFn, applyFn: plain.applyFn)
+            let desired = DesiredState(
+                source: fixture.desired.source, providers: [EngineFixture.config, other], databases: [],
+                connections: fixture.desired.connections + fixture.desired.connections.map { connection in
+                    var moved = connection
+                    moved.address = Address(provider: "wm2", name: connection.address.name)
+                    return moved
+                })
+            let engine = Engine(
+                mappings: VendorRegistry.standard.mappings,
+                buildProvider: { config throws(ProviderError) in config.name == "wm" ? withLoop : withoutLoop }, store: fixture.store,
+                clock: ManualClock())
+            let result = try await engine.reconcile(desired, fixture.options) { _ in .apply }
+            await transport.shutdown()
+            #expect(withLoop.calls.sent.count >= 2 && withoutLoop.calls.sent.count == withLoop.calls.sent.count)
+            #expect(result.report?.results.count == withLoop.calls.sent.count * 2)
+            #expect(onLoop.value == withLoop.calls.sent.count)
+            #expect(elsewhere.value == withoutLoop.calls.sent.count)
+            #expect(Engine.sharedExecutor(of: ["wm": withLoop, "wm2": withoutLoop]) == nil)
+            #expect(Engine.sharedExecutor(of: ["wm": withLoop, "wm3": withLoop]) === executor)
+            #expect(Engine.sharedExecutor(of: ["wm2": withoutLoop]) == nil)
         }
     }
 
