@@ -152,6 +152,11 @@ enum FileSystem {
         return String(cString: resolved)
     }
 
+    /// `relative` below `folder` ("" is the folder itself).
+    static func join(_ folder: String, _ relative: String) -> String {
+        relative.isEmpty ? folder : folder.hasSuffix("/") ? folder + relative : folder + "/" + relative
+    }
+
     /// Whether `path` is `folder` or lies below it (both symlink-free).
     static func isInside(_ path: String, folder: String) -> Bool {
         let base = folder.hasSuffix("/") ? folder : folder + "/"

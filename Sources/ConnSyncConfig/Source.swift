@@ -138,19 +138,19 @@ public struct DirectorySource: DesiredStateSource {
 
     /// - Parameter admit: given fstat's size; false leaves the file unread (`deferred`).
     private func read(_ file: Walk.File, rootReal: String, folders: OpenFolders, admit: (Int) -> Bool = { _ in true }) -> FileRead {
-        // Reached without a symlink, a file lies where its path says, inside the real root.
         let relative = file.path
         let real: String
         var folder = AT_FDCWD
-        if !file.throughSymlink, let descriptor = folders[file.folder] {
-            folder = descriptor
-            real = file.name
-        } else if file.throughSymlink {
+        if file.throughSymlink {
             guard let resolved = FileSystem.realPath(root.appendingPathComponent(relative).path), FileSystem.isInside(resolved, folder: rootReal)
             else { return .failed(.outsideSource(display(relative))) }
             real = resolved
+        } else if let descriptor = folders[file.folder] {
+            // Reached without a symlink, a file lies where its path says, inside the real root.
+            folder = descriptor
+            real = file.name
         } else {
-            real = rootReal.hasSuffix("/") ? rootReal + relative : rootReal + "/" + relative
+            real = FileSystem.join(rootReal, relative)
         }
         do {
             guard let data = try FileSystem.read(real, in: folder, maximumSize: YAMLReader.maximumFileSize, admit: admit) else { return .deferred }
@@ -253,31 +253,38 @@ final class ReadBudget: @unchecked Sendable {
 
 /// The folders of a source's files, each opened once, so that a file is opened by its name
 /// in its folder (`openat`) rather than by its whole path: the kernel then walks one name,
-/// not every folder of the path. Bounded: a source whose files lie in more than
-/// ``maximumCount`` folders opens none, and its files are opened by path.
+/// not every folder of the path. Bounded: at most ``limit(openFiles:)`` folders are opened;
+/// the files of the others (and those reached through a symlink) are opened by path.
 final class OpenFolders: Sendable {
-    static let maximumCount = 256
     /// By the walk's folder index; nil: not open.
     private let descriptors: [CInt?]
 
-    /// Opens the folders (relative to `root`) that hold a file reached without a symlink.
+    /// The most folders held open: 256, and never more than a quarter of the process's open
+    /// files (`RLIMIT_NOFILE`), so that the files themselves can still be opened.
+    static func limit(openFiles: Int) -> Int { min(256, max(0, openFiles / 4)) }
+
+    /// Opens the folders (relative to `root`) that hold a file reached without a symlink, in
+    /// the order of their first file.
     init(_ folders: [String], of files: [DirectorySource.Walk.File], root: String) {
-        var needed = Set<Int>()
-        for file in files where !file.throughSymlink { needed.insert(file.folder) }
+        var limits = rlimit()
+        let openFiles = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limits) == 0 ? Int(clamping: limits.rlim_cur) : 0
+        var room = Self.limit(openFiles: openFiles)
         var descriptors = [CInt?](repeating: nil, count: folders.count)
-        if needed.count <= Self.maximumCount {
-            for index in needed {
-                let folder = folders[index]
-                let full = folder.isEmpty ? root : root.hasSuffix("/") ? root + folder : root + "/" + folder
-                let descriptor = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                if descriptor >= 0 { descriptors[index] = descriptor }
-            }
+        var tried = Set<Int>()
+        for file in files where !file.throughSymlink {
+            guard room > 0 else { break }
+            guard tried.insert(file.folder).inserted else { continue }
+            let descriptor = open(FileSystem.join(root, folders[file.folder]), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            descriptors[file.folder] = descriptor
+            room -= 1
         }
         self.descriptors = descriptors
     }
 
     subscript(folder: Int) -> CInt? { descriptors[folder] }
 
+    /// Call once, when no file is read any more.
     func close() {
         for case let descriptor? in descriptors { _ = Foundation.close(descriptor) }
     }

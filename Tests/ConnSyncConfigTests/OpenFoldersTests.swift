@@ -25,17 +25,28 @@ struct OpenFoldersTests {
         #expect(try FileSystem.read("one.yaml", in: descriptor, maximumSize: 100, admit: { _ in true }) == Data("a: 1\n".utf8))
     }
 
-    @Test func pastTheBoundNoFolderIsOpened() {
-        let count = OpenFolders.maximumCount + 1
-        let files = (0..<count).map { Self.file("f\($0)/x.yaml", folder: $0) }
-        let folders = OpenFolders((0..<count).map { "f\($0)" }, of: files, root: "/nonexistent")
-        #expect((0..<count).allSatisfy { folders[$0] == nil })
+    /// Past the limit, the folders of the later files stay closed (their files are read by
+    /// path); the limit leaves room for the files themselves under a low `RLIMIT_NOFILE`.
+    @Test func atMostTheLimitOfFoldersIsOpened() throws {
+        #expect(OpenFolders.limit(openFiles: 1_048_576) == 256)
+        #expect(OpenFolders.limit(openFiles: 256) == 64)
+        #expect(OpenFolders.limit(openFiles: 3) == 0)
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        let count = OpenFolders.limit(openFiles: .max) + 1
+        let names = (0..<count).map { String(format: "f%03d", $0) }
+        for name in names { try root.write("", to: name + "/x.yaml") }
+        let files = names.indices.map { Self.file(names[$0] + "/x.yaml", folder: $0) }
+        let folders = OpenFolders(names, of: files, root: root.path)
+        defer { folders.close() }
+        #expect((0..<count - 1).allSatisfy { folders[$0] != nil })
+        #expect(folders[count - 1] == nil)
     }
 
     /// More folders than are opened at once, a folder reached through a symlink, and the
     /// root's own files: every file comes back whole, in path order.
     @Test func everyFileIsReadWhetherItsFolderIsOpenOrNot() throws {
-        for count in [3, OpenFolders.maximumCount + 2] {
+        for count in [3, OpenFolders.limit(openFiles: .max) + 2] {
             let root = try TemporaryDirectory()
             defer { root.remove() }
             var expected: [String: String] = ["top.yaml": "top: 1\n"]
