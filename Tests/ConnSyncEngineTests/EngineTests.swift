@@ -133,7 +133,7 @@ struct EngineTests {
     }
 
     /// A provider's changes are sent from its transport's executor (the event loop its
-    /// connections live on), so that no write changes threads on its way.
+    /// connections live on), so that a request and its answer stay on one thread.
     @Test func aProvidersChangesAreSentFromItsTransportsExecutor() async throws {
         try await withFixture { fixture in
             let transport = NIOHTTPTransport()

@@ -101,6 +101,28 @@ struct HTTP1TransportTests {
         #expect(server.connections == 1)
     }
 
+    /// Connections asked for at once from off the loop (no executor preference) are opened on
+    /// the executor's loop too, not on whichever loop of the group comes next.
+    @Test func connectionsOpenedFromElsewhereLiveOnTheExecutorsLoop() async throws {
+        let server = try CaptureServer()
+        defer { server.stop() }
+        try await withTransport { transport in
+            try await Task.detached {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<6 { group.addTask { _ = try await transport.send(get(server.url)) } }
+                    try await group.waitForAll()
+                }
+            }.value
+            let origin = try #require(RequestTarget(server.url)).origin
+            var pooled = [transport.pool.take(origin: origin)].compactMap { $0 }
+            while let channel = transport.pool.take(origin: origin) { pooled.append(channel) }
+            #expect(!pooled.isEmpty)
+            #expect(pooled.allSatisfy { $0.eventLoop === transport.executor.loop })
+            for channel in pooled { transport.pool.put(channel, origin: origin) }
+        }
+        #expect(server.requests.count == 6)
+    }
+
     @Test func framingHeadersAreExactAndTheBodyArrivesWhole() async throws {
         let server = try CaptureServer()
         defer { server.stop() }
