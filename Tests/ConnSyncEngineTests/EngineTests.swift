@@ -152,6 +152,20 @@ struct EngineTests {
         }
     }
 
+    /// A vendor's refusal of one change, sent from the loop, fails that change only.
+    @Test func aRefusalSentFromTheLoopFailsOnlyItsChange() async throws {
+        try await withFixture { fixture in
+            let transport = NIOHTTPTransport()
+            var provider = fixture.provider(failures: ["b": .rejected])
+            provider.taskExecutor = transport.taskExecutor
+            let result = try await fixture.engine(provider).reconcile(fixture.desired, fixture.options) { _ in .apply }
+            await transport.shutdown()
+            let results = try #require(result.report?.results)
+            #expect(results.count == provider.calls.sent.count)
+            #expect(results.filter { !$0.isSuccess }.map(\.address.name) == ["b"])
+        }
+    }
+
     /// A provider without an executor sends from the global pool, never from another
     /// provider's loop; the windows' refill loop takes an executor only when every provider
     /// names the same one.

@@ -241,22 +241,28 @@ struct HTTP1TransportTests {
         }
     }
 
-    @Test func aStalledAnswerHitsTheReadIdleTimeoutBeforeTheDeadline() async throws {
+    /// Both from anywhere and from the transport's own executor (where apply sends from, its
+    /// timers on the same loop).
+    @Test(arguments: [false, true])
+    func aStalledAnswerHitsTheReadIdleTimeoutBeforeTheDeadline(onTheLoop: Bool) async throws {
         let server = try CaptureServer { _ in CaptureServer.Reply(body: "{}        ", byteInterval: 2) }
         defer { server.stop() }
         let transport = NIOHTTPTransport(timeout: .seconds(60), readIdleTimeout: .milliseconds(200))
-        let error = await #expect(throws: TransportError.self) { try await transport.send(get(server.url)) }
+        let error = await #expect(throws: TransportError.self) {
+            try await withTaskExecutorPreference(onTheLoop ? transport.executor : nil) { try await transport.send(get(server.url)) }
+        }
         await transport.shutdown()
         #expect(error == .timedOut(url: server.url + wixList, after: .seconds(60)), "\(String(describing: error))")
     }
 
-    @Test func aCancelledRequestFailsAsCancelledAndItsConnectionIsDropped() async throws {
+    @Test(arguments: [false, true])
+    func aCancelledRequestFailsAsCancelledAndItsConnectionIsDropped(onTheLoop: Bool) async throws {
         let server = try CaptureServer { request in
             request.path == "/slow" ? CaptureServer.Reply(body: "{}        ", byteInterval: 1) : CaptureServer.Reply()
         }
         defer { server.stop() }
         try await withTransport { transport in
-            let slow = Task { try await transport.send(get(server.url, "/slow")) }
+            let slow = Task(executorPreference: onTheLoop ? transport.executor : nil) { try await transport.send(get(server.url, "/slow")) }
             // Bounded wait for the request to arrive.
             for _ in 0..<500 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             try #require(server.requests.count == 1)
