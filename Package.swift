@@ -63,11 +63,9 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        .systemLibrary(
-            name: "CLibGit2",
-            pkgConfig: "libgit2",
-            providers: [.apt(["libgit2-dev"])]
-        ),
+        /// libgit2's headers (`libgit2-dev`), with libgit2 itself opened by dlopen on first use:
+        /// a process that reads no git does not load it and the libraries it needs.
+        .target(name: "CLibGit2"),
         .target(
             name: "ConnSyncGit",
             dependencies: ["CLibGit2"],
@@ -209,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "ConnSyncGitTests",
             dependencies: [
-                "ConnSyncGit", "ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "ConnSyncProcess", "TestSupport",
+                "ConnSyncGit", "CLibGit2", "ConnSyncConfig", "ConnSyncModel", "ConnSyncProviders", "ConnSyncProcess", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 # What the code links or the tests run, nothing else:
-#   libgit2-dev      desired state read from git commits (ConnSyncGit, systemLibrary CLibGit2)
+#   libgit2-dev      desired state read from git commits (ConnSyncGit; CLibGit2 compiles against its
+#                    headers and opens libgit2.so with dlopen on first use)
 #   libyaml-dev      YAML read through libyaml's event API (ConnSyncConfig, systemLibrary CLibYAML)
 #   libsqlite3-dev   the embedded state store (GRDB links the system SQLite)
-#   pkg-config       how SwiftPM finds the three above
+#   pkg-config       how SwiftPM finds libyaml and SQLite
 #   git              tests build real repositories (and git http-backend serves them)
 #   postgresql       the PostgreSQL state store's tests (scripts/test-postgres.sh)
 #   python3-jsonschema  the JSON Schema test validates examples/ against schemas/

@@ -1,10 +1,13 @@
 import CLibGit2
 import Foundation
 
-/// libgit2 is initialised once per process (a lazily initialised, immutable global).
-let libgit2Initialised: Bool = {
+/// libgit2, opened (dlopen) and initialised once per process, on first use: a lazily
+/// initialised, immutable global. Every entry point of this module that calls libgit2 asks it
+/// first.
+let libgit2: Result<Void, GitError> = {
+    if let reason = connsync_libgit2_load() { return .failure(.libraryMissing(String(cString: reason))) }
     git_libgit2_init()
-    return true
+    return .success(())
 }()
 
 /// Credentials for remote repositories, injected (the library never reads the environment).
@@ -47,6 +50,8 @@ public enum GitError: Error, Sendable, Hashable, CustomStringConvertible {
     case networkFailure(repository: String, message: String)
     case missingFile(repository: String, commit: String, path: String)
     case cache(String)
+    /// libgit2 could not be opened (not installed, or another version): the reason.
+    case libraryMissing(String)
     case other(repository: String, message: String)
 
     public var description: String {
@@ -70,6 +75,9 @@ public enum GitError: Error, Sendable, Hashable, CustomStringConvertible {
             return "no file '\(path)' in \(repository) at \(commit.prefix(7))"
         case .cache(let message):
             return "git cache: \(message) (check $CONNSYNC_CACHE)"
+        case .libraryMissing(let reason):
+            return "libgit2 could not be loaded (\(reason)): reading desired state from git needs \(String(cString: connsync_libgit2_soname())), "
+                + "which Debian's libgit2-dev installs"
         case .other(let repository, let message):
             return "\(repository): \(message)"
         }
@@ -137,7 +145,7 @@ public struct GitReader: Sendable {
 
     /// Resolves `ref` in `repository` (a local path, bare or not, or a URL).
     public func snapshot(repository: String, ref: String) throws(GitError) -> GitSnapshot {
-        _ = libgit2Initialised
+        try libgit2.get()
         let display = Self.display(repository)
         if Self.isURL(repository) {
             let folder = cacheFolder(for: repository)
@@ -185,7 +193,7 @@ public func gitWorkTreeStatus(containing directory: String) -> (commitID: String
     // Outside any work tree libgit2 is not even started: its start-up loads the system's CA
     // bundle, which costs more than a `stat` per parent folder.
     guard hasGitEntry(above: directory) else { return nil }
-    _ = libgit2Initialised
+    guard case .success = libgit2 else { return nil }
     var handle: OpaquePointer?
     guard git_repository_open_ext(&handle, directory, 0, nil) == 0, let repository = handle else { return nil }
     defer { git_repository_free(repository) }

@@ -43,7 +43,7 @@ final class Repository {
     }
 
     static func open(_ path: String, display: String) throws(GitError) -> Repository {
-        _ = libgit2Initialised
+        try libgit2.get()
         var handle: OpaquePointer?
         let result = git_repository_open_ext(&handle, path, UInt32(GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue), nil)
         guard result == 0, let handle else {
@@ -57,6 +57,7 @@ final class Repository {
 
     /// Clones `url` (bare) into `folder`, or fetches into the existing clone there.
     static func cloneOrFetch(url: String, into folder: String, display: String, credentials: GitCredentials) throws(GitError) -> Repository {
+        try libgit2.get()
         let box = CredentialBox(credentials: credentials)
         let payload = Unmanaged.passRetained(box)
         defer { payload.release() }

@@ -1,4 +1,0 @@
-#ifndef CONNSYNC_CLIBGIT2_SHIM_H
-#define CONNSYNC_CLIBGIT2_SHIM_H
-#include <git2.h>
-#endif
