@@ -2,6 +2,14 @@
 // calls defined here with libgit2's own signature: each calls through a pointer that
 // connsync_libgit2_load resolved with dlsym. The compiler checks every definition against
 // git2.h, so a signature cannot drift from the headers built against.
+//
+// The executable exports these names (Swift links it with --export-dynamic), so where
+// libgit2 calls one of its own exported functions through its PLT, that call may reach the
+// definition here: it is forwarded to libgit2's own through the same table, which dlsym filled
+// from libgit2's handle (a handle's lookup starts at the library, never at the executable).
+// libgit2 runs none of its API between dlopen and the end of the resolution (1.5's one
+// initializer is the compiler's frame_dummy; git_libgit2_init is called by ConnSyncGit
+// afterwards), so no call can arrive here while the table is being filled.
 #include "CLibGit2.h"
 
 #include <dlfcn.h>
